@@ -1,0 +1,292 @@
+//! Walking one digest chain newest to oldest, as the reference does (spec section 5), with
+//! every finding kept: two consecutive deleted digests are two findings.
+//!
+//! From the newest listed digest, each digest is fetched, parsed, checked to sit where its
+//! JSON says it was written, and its signature verified; then the walk follows its
+//! `previousDigestS3Object`. After a digest that is missing or invalid, the walk resumes
+//! at the next older listed key, and every hour between the two that no digest covers is
+//! reported as a digest that was not found.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::digest::Digest;
+use crate::hash::unreadable;
+use crate::hexvalue::Signature;
+use crate::keys::{PublicKeySet, SignatureError, VerifiedDigest};
+use crate::layout::{ChainId, DigestKey};
+use crate::report::{DigestOutcome, DigestStatus, Notice, SignatureSource};
+use crate::store::ObjectStore;
+
+/// A listed digest key and the end time its name gives.
+pub(crate) type Listed = (String, DateTime<Utc>);
+
+/// What one walk found: outcomes newest first, each with its verified digest if it verified.
+pub(crate) struct Walk {
+    pub(crate) outcomes: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
+    pub(crate) notices: Vec<Notice>,
+}
+
+/// A parsed digest's pointer to its predecessor, with the predecessor's signature as the
+/// digest names it.
+struct Link {
+    bucket: String,
+    key: String,
+    signature: Option<String>,
+}
+
+/// Where the walk goes after a digest.
+enum Next {
+    /// Follow the digest's `previousDigest*` link.
+    Follow(Link),
+    /// A starting digest: continue at the next older listed digest, across a gap.
+    Starting(Option<Link>),
+    /// Missing or invalid: continue at the next older listed digest.
+    Resume(Option<Link>),
+}
+
+struct Visit {
+    outcome: DigestOutcome,
+    verified: Option<VerifiedDigest>,
+    next: Next,
+}
+
+pub(crate) struct ChainWalker<'a, S: ObjectStore + ?Sized> {
+    pub(crate) store: &'a S,
+    pub(crate) keys: &'a PublicKeySet,
+    pub(crate) chain: &'a ChainId,
+    pub(crate) bucket: &'a str,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) backfill: bool,
+}
+
+/// The next listed key strictly older than `before`, dropping the newer ones, as the
+/// reference's `_get_last_digest` does.
+fn pop_older(listed: &mut Vec<Listed>, before: DateTime<Utc>) -> Option<Listed> {
+    while let Some((key, end)) = listed.pop() {
+        if end < before {
+            return Some((key, end));
+        }
+    }
+    None
+}
+
+impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
+    /// Walks the chain over `listed` (ascending by key, all of this chain and kind).
+    pub(crate) fn walk(&self, mut listed: Vec<Listed>) -> Walk {
+        let mut walk = Walk {
+            outcomes: Vec::new(),
+            notices: Vec::new(),
+        };
+        let Some((mut key, mut key_end)) = listed.pop() else {
+            return walk;
+        };
+        let mut bucket = self.bucket.to_owned();
+        let mut last_start = key_end;
+        let mut link: Option<Link> = None;
+        while self.start <= last_start {
+            let visit = self.visit(&bucket, &key, link.take());
+            if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
+                last_start = start;
+            }
+            walk.outcomes.push((visit.outcome, visit.verified));
+            let (resume_from, carried, starting) = match visit.next {
+                Next::Follow(l) => {
+                    key_end = DigestKey::parse(&l.key).map_or(last_start, |k| k.end_time);
+                    bucket.clone_from(&l.bucket);
+                    key.clone_from(&l.key);
+                    link = Some(l);
+                    continue;
+                }
+                Next::Starting(l) => (key_end, l, true),
+                Next::Resume(l) => (key_end, l, false),
+            };
+            let Some((next_key, next_end)) = pop_older(&mut listed, resume_from) else {
+                break;
+            };
+            if starting {
+                walk.notices.push(Notice::Gap {
+                    backfill: self.backfill,
+                    from: next_end,
+                    to: last_start,
+                });
+            } else {
+                self.infer_missing(&mut walk, next_end, resume_from);
+            }
+            bucket = self.bucket.to_owned();
+            link = carried.filter(|l| l.key == next_key && l.bucket == bucket);
+            key = next_key;
+            key_end = next_end;
+        }
+        walk
+    }
+
+    /// Reports a not-found digest for every hour strictly between an older digest ending at
+    /// `older_end` and a missing or invalid one ending at `newer_end`.
+    fn infer_missing(&self, walk: &mut Walk, older_end: DateTime<Utc>, newer_end: DateTime<Utc>) {
+        let slack = Duration::minutes(10);
+        let mut end = older_end + Duration::hours(1);
+        while end + slack < newer_end {
+            if end >= self.start {
+                walk.outcomes.push((
+                    DigestOutcome {
+                        bucket: self.bucket.to_owned(),
+                        key: self.chain.digest_key(end, self.backfill),
+                        backfill: self.backfill,
+                        status: DigestStatus::NotFound { inferred: true },
+                        start_time: Some(end - Duration::hours(1)),
+                        end_time: Some(end),
+                        fingerprint: None,
+                        signature_source: None,
+                        sha256: None,
+                        logs: Vec::new(),
+                    },
+                    None,
+                ));
+            }
+            end += Duration::hours(1);
+        }
+    }
+
+    fn visit(&self, bucket: &str, key: &str, link: Option<Link>) -> Visit {
+        let mut outcome = DigestOutcome {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            backfill: self.backfill,
+            status: DigestStatus::Valid,
+            start_time: None,
+            end_time: DigestKey::parse(key).ok().map(|k| k.end_time),
+            fingerprint: None,
+            signature_source: None,
+            sha256: None,
+            logs: Vec::new(),
+        };
+        let fail = |mut outcome: DigestOutcome, status, link| {
+            outcome.status = status;
+            Visit {
+                outcome,
+                verified: None,
+                next: Next::Resume(link),
+            }
+        };
+        let object = match self.store.get(bucket, key) {
+            Ok(o) => o,
+            Err(e) => {
+                let status = match unreadable(&e) {
+                    Ok(()) => DigestStatus::NotFound { inferred: false },
+                    Err(reason) => DigestStatus::Unchecked { reason },
+                };
+                return fail(outcome, status, None);
+            }
+        };
+        let digest = match Digest::from_gzip(&object.body) {
+            Ok(d) => d,
+            Err(e) => {
+                let reason = e.to_string();
+                return fail(outcome, DigestStatus::InvalidFormat { reason }, None);
+            }
+        };
+        let file = digest.file();
+        outcome.start_time = Some(file.digest_start_time);
+        outcome.end_time = Some(file.digest_end_time);
+        outcome.sha256 = Some(digest.sha256());
+        let own_link = match (&file.previous.s3_bucket, &file.previous.s3_object) {
+            (Some(b), Some(k)) => Some(Link {
+                bucket: b.clone(),
+                key: k.clone(),
+                signature: file.previous.signature.clone(),
+            }),
+            _ => None,
+        };
+        if file.digest_s3_bucket != bucket || file.digest_s3_object != key {
+            let status = DigestStatus::Moved {
+                original_bucket: file.digest_s3_bucket.clone(),
+                original_key: file.digest_s3_object.clone(),
+            };
+            return fail(outcome, status, own_link);
+        }
+        let signature = match self.signature(object.metadata.as_ref(), link) {
+            Ok(s) => s,
+            Err(status) => {
+                let unverifiable = matches!(status, DigestStatus::Unverifiable { .. });
+                let mut visit = fail(outcome, status, None);
+                visit.next = match own_link {
+                    Some(l) if unverifiable => Next::Follow(l),
+                    l if unverifiable => Next::Starting(l),
+                    l => Next::Resume(l),
+                };
+                return visit;
+            }
+        };
+        outcome.signature_source = Some(signature.1);
+        match self.keys.verify(digest, &signature.0) {
+            Ok(verified) => {
+                outcome.fingerprint = Some(verified.fingerprint().clone());
+                Visit {
+                    outcome,
+                    verified: Some(verified),
+                    next: own_link.map_or(Next::Starting(None), Next::Follow),
+                }
+            }
+            Err((_, e)) => {
+                let status = match e {
+                    SignatureError::UnknownKey(fingerprint) => DigestStatus::UnknownKey {
+                        region: self.chain.location.region.clone(),
+                        fingerprint,
+                    },
+                    SignatureError::UnloadableKey(fingerprint) => {
+                        DigestStatus::UnloadableKey { fingerprint }
+                    }
+                    SignatureError::Mismatch => DigestStatus::SignatureMismatch,
+                };
+                fail(outcome, status, own_link)
+            }
+        }
+    }
+
+    /// The signature to verify: from the object's metadata when the store knows it, else
+    /// from the successor digest that named this one as its predecessor.
+    fn signature(
+        &self,
+        metadata: Option<&BTreeMap<String, String>>,
+        link: Option<Link>,
+    ) -> Result<(Signature, SignatureSource), DigestStatus> {
+        if let Some(meta) = metadata {
+            if self.backfill && !meta.contains_key("backfill-generation-timestamp") {
+                return Err(DigestStatus::InvalidFormat {
+                    reason: "S3 metadata has no backfill-generation-timestamp".into(),
+                });
+            }
+            let missing = |what: &str| DigestStatus::SignatureMissing {
+                reason: format!("S3 metadata has no {what}"),
+            };
+            let text = meta.get("signature").ok_or_else(|| missing("signature"))?;
+            if !meta.contains_key("signature-algorithm") {
+                return Err(missing("signature-algorithm"));
+            }
+            let signature = Signature::from_hex(text).ok_or(DigestStatus::SignatureMalformed)?;
+            return Ok((signature, SignatureSource::Metadata));
+        }
+        let Some(text) = link.and_then(|l| l.signature) else {
+            return Err(DigestStatus::Unverifiable {
+                reason: "no signature: no S3 metadata and no successor digest names it".into(),
+            });
+        };
+        let signature = Signature::from_hex(&text).ok_or_else(|| DigestStatus::Unverifiable {
+            reason: "the successor digest's previousDigestSignature is not hex".into(),
+        })?;
+        Ok((signature, SignatureSource::Successor))
+    }
+}
+
+impl Visit {
+    /// Whether the walk trusts this digest's start time (it parsed and was not found
+    /// elsewhere than it claims).
+    fn follows(&self) -> bool {
+        matches!(
+            self.outcome.status,
+            DigestStatus::Valid | DigestStatus::Unverifiable { .. }
+        )
+    }
+}

@@ -1,0 +1,25 @@
+//! Why a run could not be completed. Integrity findings are not errors: see [`crate::Report`].
+
+use crate::store::StoreError;
+
+/// Why a run could not be completed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Listing a bucket failed, so the set of files to check is unknown.
+    #[error("cannot list s3://{bucket}/{prefix}: {source}")]
+    List {
+        /// The bucket.
+        bucket: String,
+        /// The prefix listed.
+        prefix: String,
+        /// The store's error.
+        source: StoreError,
+    },
+    /// The options are inconsistent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

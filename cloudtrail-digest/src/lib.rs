@@ -1,0 +1,52 @@
+//! Verify AWS CloudTrail log file integrity: parse digest files, rebuild the signing
+//! string, verify the SHA256withRSA signature against CloudTrail's public keys, walk the
+//! digest chain and check every log file's SHA-256, in parallel.
+//!
+//! The main types:
+//! - [`ObjectStore`] is where objects come from; [`FsStore`] reads a local copy of a bucket
+//!   with S3 metadata in `.meta.json` sidecars.
+//! - [`PublicKeySet`] holds CloudTrail public keys; [`PublicKeySet::verify`] returns a
+//!   [`VerifiedDigest`], the only way to reach a digest's log file entries.
+//! - [`discover`] finds the digest chains in a bucket; [`validate`] walks them and returns a
+//!   [`Report`] of typed verdicts. Integrity findings are data in the report; `Err` means
+//!   the run could not complete.
+//!
+//! ```
+//! use cloudtrail_digest::{discover, validate, FsStore, PublicKeySet, Selection, Severity};
+//!
+//! let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/cases/valid-chain");
+//! let keys = std::fs::read(format!("{root}/public-keys.json")).unwrap();
+//! let keys = PublicKeySet::from_file_bytes(&keys).unwrap();
+//! let store = FsStore::new(format!("{root}/bucket"), "example-trail-bucket").unwrap();
+//! let found = discover(&store, store.bucket(), "").unwrap();
+//! let report = validate(&store, store.bucket(), &keys, &found, &Selection::default()).unwrap();
+//! assert_eq!(report.severity(), Severity::Valid);
+//! assert!(report.chains[0].log_counts.valid > 0);
+//! ```
+
+#![warn(missing_docs)]
+
+mod chain;
+pub mod digest;
+mod error;
+pub mod gzip;
+pub mod hash;
+mod hexvalue;
+pub mod keys;
+pub mod layout;
+pub mod report;
+pub mod signing;
+pub mod store;
+mod verify;
+
+pub use digest::{Digest, DigestFile, DigestFormatError, LogFileEntry};
+pub use error::{Error, Result};
+pub use hexvalue::{Fingerprint, Sha256Hash, Signature};
+pub use keys::{KeyFileError, PublicKey, PublicKeySet, VerifiedDigest};
+pub use layout::{ChainId, DigestKey, Location, LogKey};
+pub use report::{
+    ChainReport, DigestOutcome, DigestStatus, LogOutcome, LogStatus, Notice, Report, Severity,
+};
+pub use signing::SigningString;
+pub use store::{FsStore, Object, ObjectStore, StoreError, StoreErrorKind};
+pub use verify::{discover, validate, validate_chain, Discovery, Selection};

@@ -1,0 +1,398 @@
+//! The report: one verdict per digest file and per log file, per chain. Integrity findings
+//! are data here; `Err` from the verifier only means the run could not complete.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::hexvalue::{Fingerprint, Sha256Hash};
+use crate::layout::ChainId;
+
+/// How a verdict counts toward the outcome of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Verified.
+    Valid,
+    /// Not verified, without evidence of tampering: coverage is incomplete.
+    Incomplete,
+    /// Could not be checked (read failure other than "not found"): neither valid nor tampered.
+    Unchecked,
+    /// An integrity finding.
+    Invalid,
+}
+
+/// Where the signature of a digest came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureSource {
+    /// The digest object's S3 metadata (`signature`), or its `.meta.json` sidecar.
+    Metadata,
+    /// The successor digest's `previousDigestSignature` (AWS's documented offline method).
+    Successor,
+}
+
+/// The verdict on a digest file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DigestStatus {
+    /// The signature verified.
+    Valid,
+    /// The object does not exist. `inferred` is set for a digest the chain shows must have
+    /// existed but whose key no surviving digest names (the key is then the expected one).
+    NotFound {
+        /// Whether the key was inferred from the chain's timeline.
+        inferred: bool,
+    },
+    /// Not a well-formed digest (gzip, JSON, a missing or malformed field, metadata).
+    InvalidFormat {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The digest's JSON names another bucket or key than where it was found.
+    Moved {
+        /// `digestS3Bucket`.
+        original_bucket: String,
+        /// `digestS3Object`.
+        original_key: String,
+    },
+    /// No public key with the digest's fingerprint.
+    UnknownKey {
+        /// The region whose keys were searched.
+        region: String,
+        /// The fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// The key with that fingerprint is not a loadable RSA key.
+    UnloadableKey {
+        /// The fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// The signature does not verify.
+    SignatureMismatch,
+    /// The S3 metadata lacks `signature` or `signature-algorithm`.
+    SignatureMissing {
+        /// Which entry is missing.
+        reason: String,
+    },
+    /// The signature text is not hex.
+    SignatureMalformed,
+    /// No signature is available at all (a local copy without a sidecar, and no successor
+    /// digest naming its signature): neither valid nor invalid.
+    Unverifiable {
+        /// Why.
+        reason: String,
+    },
+    /// The object could not be read.
+    Unchecked {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl DigestStatus {
+    /// How this verdict counts.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::Valid => Severity::Valid,
+            Self::Unverifiable { .. } => Severity::Incomplete,
+            Self::Unchecked { .. } => Severity::Unchecked,
+            _ => Severity::Invalid,
+        }
+    }
+
+    /// The verdict as the reference prints it after the key (`valid`, `INVALID: …`).
+    pub fn verdict_text(&self) -> String {
+        match self {
+            Self::Valid => "valid".into(),
+            Self::NotFound { inferred: false } => "INVALID: not found".into(),
+            Self::NotFound { inferred: true } => {
+                "INVALID: not found (inferred: no digest covers this hour)".into()
+            }
+            Self::InvalidFormat { reason } => format!("INVALID: invalid format ({reason})"),
+            Self::Moved { .. } => "INVALID: has been moved from its original location".into(),
+            Self::UnknownKey {
+                region,
+                fingerprint,
+            } => format!("INVALID: public key not found in region {region} for fingerprint {fingerprint}"),
+            Self::UnloadableKey { fingerprint } => {
+                format!("INVALID: Unable to load PKCS #1 key with fingerprint {fingerprint}")
+            }
+            Self::SignatureMismatch => "INVALID: signature verification failed".into(),
+            Self::SignatureMissing { reason } => {
+                format!("INVALID: signature verification failed ({reason})")
+            }
+            Self::SignatureMalformed => {
+                "INVALID: signature verification failed (signature is not hex)".into()
+            }
+            Self::Unverifiable { reason } => format!("UNVERIFIED: {reason}"),
+            Self::Unchecked { reason } => format!("UNCHECKED: {reason}"),
+        }
+    }
+}
+
+/// The verdict on a log file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LogStatus {
+    /// The SHA-256 of the inflated content matches the digest.
+    Valid,
+    /// The object does not exist.
+    NotFound,
+    /// The content was altered.
+    HashMismatch {
+        /// `hashValue` in the digest.
+        expected: Sha256Hash,
+        /// SHA-256 of the inflated content.
+        actual: Sha256Hash,
+    },
+    /// Not gzip, or a corrupt or truncated gzip stream.
+    InvalidFormat {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Bytes follow the end of the gzip member (an appended member or garbage).
+    TrailingData,
+    /// The object could not be read.
+    Unchecked {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl LogStatus {
+    /// How this verdict counts.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::Valid => Severity::Valid,
+            Self::Unchecked { .. } => Severity::Unchecked,
+            _ => Severity::Invalid,
+        }
+    }
+
+    /// The verdict as the reference prints it after the key.
+    pub fn verdict_text(&self) -> String {
+        match self {
+            Self::Valid => "valid".into(),
+            Self::NotFound => "INVALID: not found".into(),
+            Self::HashMismatch { .. } => "INVALID: hash value doesn't match".into(),
+            Self::InvalidFormat { reason } => format!("INVALID: invalid format ({reason})"),
+            Self::TrailingData => "INVALID: unexpected data after end of compressed stream".into(),
+            Self::Unchecked { reason } => format!("UNCHECKED: {reason}"),
+        }
+    }
+}
+
+/// A log file and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogOutcome {
+    /// `s3Bucket` from the digest.
+    pub bucket: String,
+    /// `s3Object` from the digest.
+    pub key: String,
+    /// The verdict.
+    #[serde(flatten)]
+    pub status: LogStatus,
+}
+
+/// A digest file and its verdict, with the verdicts of the log files it lists when its
+/// signature verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestOutcome {
+    /// The bucket it was read from.
+    pub bucket: String,
+    /// The key it was read from.
+    pub key: String,
+    /// Whether it is a backfill digest.
+    pub backfill: bool,
+    /// The verdict.
+    #[serde(flatten)]
+    pub status: DigestStatus,
+    /// `digestStartTime`, when the digest parsed.
+    pub start_time: Option<DateTime<Utc>>,
+    /// `digestEndTime`, when the digest parsed (else the time in its key).
+    pub end_time: Option<DateTime<Utc>>,
+    /// The fingerprint of the key that verified it.
+    pub fingerprint: Option<Fingerprint>,
+    /// Where its signature came from.
+    pub signature_source: Option<SignatureSource>,
+    /// SHA-256 of its inflated bytes, when it parsed.
+    pub sha256: Option<Sha256Hash>,
+    /// The log files it lists, checked only if it verified.
+    pub logs: Vec<LogOutcome>,
+}
+
+/// A chain-level notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Notice {
+    /// A starting digest with older digests before it: nothing is verified between them
+    /// (the reference says "No log files were delivered"; validation or logging may have
+    /// been off).
+    Gap {
+        /// `backfill` chain or not.
+        backfill: bool,
+        /// End of the older digest.
+        from: DateTime<Utc>,
+        /// Start of the newer digest.
+        to: DateTime<Utc>,
+    },
+    /// No digest of the chain lies in the requested range.
+    NoDigests,
+}
+
+/// Counts of verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Valid.
+    pub valid: u64,
+    /// Integrity findings.
+    pub invalid: u64,
+    /// Not verified, coverage incomplete.
+    pub unverified: u64,
+    /// Could not be read.
+    pub unchecked: u64,
+}
+
+impl Counts {
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Valid => self.valid += 1,
+            Severity::Invalid => self.invalid += 1,
+            Severity::Incomplete => self.unverified += 1,
+            Severity::Unchecked => self.unchecked += 1,
+        }
+    }
+
+    /// Every verdict counted.
+    pub fn total(&self) -> u64 {
+        self.valid + self.invalid + self.unverified + self.unchecked
+    }
+}
+
+/// A time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+}
+
+/// The verdicts of one chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    /// Which chain.
+    pub chain: ChainId,
+    /// The bucket the chain was listed in.
+    pub bucket: String,
+    /// The time range requested.
+    pub requested: TimeRange,
+    /// The range valid digests cover, clipped to the request (as the reference reports it).
+    pub found: Option<TimeRange>,
+    /// Standard and backfill digests, newest first within each kind, with their log files.
+    pub digests: Vec<DigestOutcome>,
+    /// Chain-level notices.
+    pub notices: Vec<Notice>,
+    /// Counts of standard digest verdicts.
+    pub digest_counts: Counts,
+    /// Counts of backfill digest verdicts.
+    pub backfill_digest_counts: Counts,
+    /// Counts of log file verdicts.
+    pub log_counts: Counts,
+}
+
+impl ChainReport {
+    /// Builds the report of a chain from its outcomes, computing counts and the found range.
+    pub fn new(
+        chain: ChainId,
+        bucket: String,
+        requested: TimeRange,
+        digests: Vec<DigestOutcome>,
+        mut notices: Vec<Notice>,
+    ) -> Self {
+        let mut report = Self {
+            chain,
+            bucket,
+            requested,
+            found: None,
+            digests,
+            notices: Vec::new(),
+            digest_counts: Counts::default(),
+            backfill_digest_counts: Counts::default(),
+            log_counts: Counts::default(),
+        };
+        for d in &report.digests {
+            let counts = if d.backfill {
+                &mut report.backfill_digest_counts
+            } else {
+                &mut report.digest_counts
+            };
+            counts.add(d.status.severity());
+            for log in &d.logs {
+                report.log_counts.add(log.status.severity());
+            }
+            if let (DigestStatus::Valid, Some(s), Some(e)) = (&d.status, d.start_time, d.end_time) {
+                let (s, e) = (s.max(requested.start), e.min(requested.end));
+                report.found = Some(match report.found {
+                    None => TimeRange { start: s, end: e },
+                    Some(f) => TimeRange {
+                        start: f.start.min(s),
+                        end: f.end.max(e),
+                    },
+                });
+            }
+        }
+        if report.digests.is_empty() {
+            notices.push(Notice::NoDigests);
+        }
+        report.notices = notices;
+        report
+    }
+
+    /// The worst severity in this chain: notices count as incomplete coverage.
+    pub fn severity(&self) -> Severity {
+        let digests = self.digests.iter().flat_map(|d| {
+            std::iter::once(d.status.severity()).chain(d.logs.iter().map(|l| l.status.severity()))
+        });
+        let notices = (!self.notices.is_empty()).then_some(Severity::Incomplete);
+        digests.chain(notices).max().unwrap_or(Severity::Valid)
+    }
+}
+
+/// A key under `CloudTrail-Digest/` that is not a digest key, so belongs to no chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnrecognizedKey {
+    /// The key.
+    pub key: String,
+    /// Why it is not a digest key.
+    pub reason: String,
+}
+
+/// The verdicts of a whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The version of this library.
+    pub tool_version: &'static str,
+    /// The bucket validated.
+    pub bucket: String,
+    /// One report per chain, ordered by chain.
+    pub chains: Vec<ChainReport>,
+    /// Keys under a `CloudTrail-Digest/` folder that are not digest keys.
+    pub unrecognized_keys: Vec<UnrecognizedKey>,
+}
+
+impl Report {
+    /// The worst severity of the run. No chain at all is incomplete coverage.
+    pub fn severity(&self) -> Severity {
+        let unrecognized = (!self.unrecognized_keys.is_empty()).then_some(Severity::Incomplete);
+        self.chains
+            .iter()
+            .map(ChainReport::severity)
+            .chain(unrecognized)
+            .max()
+            .unwrap_or(Severity::Incomplete)
+    }
+}

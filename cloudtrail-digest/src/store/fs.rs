@@ -1,0 +1,280 @@
+//! A local copy of a bucket: `ROOT/[prefix/]AWSLogs/...`, with each object's S3 metadata in
+//! an optional sidecar `<key>.meta.json` holding what `aws s3api head-object` prints.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{Object, ObjectStore, StoreError, StoreErrorKind};
+
+/// The suffix of metadata sidecar files.
+pub const SIDECAR_SUFFIX: &str = ".meta.json";
+
+/// A directory holding one bucket's objects.
+#[derive(Debug, Clone)]
+pub struct FsStore {
+    root: PathBuf,
+    bucket: String,
+}
+
+impl FsStore {
+    /// A store over `root` (which must exist) holding the objects of bucket `bucket`.
+    pub fn new(root: impl Into<PathBuf>, bucket: impl Into<String>) -> io::Result<Self> {
+        let root = root.into().canonicalize()?;
+        if !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
+        }
+        Ok(Self {
+            root,
+            bucket: bucket.into(),
+        })
+    }
+
+    /// The bucket this directory holds.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn check_bucket(&self, bucket: &str) -> Result<(), StoreError> {
+        if bucket == self.bucket {
+            Ok(())
+        } else {
+            Err(StoreError::new(
+                StoreErrorKind::Other,
+                format!(
+                    "bucket {bucket} is not in this local copy (it holds bucket {})",
+                    self.bucket
+                ),
+            ))
+        }
+    }
+
+    /// Maps a key to a path under the root, refusing any key that could leave it.
+    fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let outside = || {
+            StoreError::new(
+                StoreErrorKind::OutsideRoot,
+                "key resolves outside the store root",
+            )
+        };
+        // Every segment must be a plain name: no empty segment (`a//b`, a leading `/`),
+        // no `.` or `..`, no backslash (a separator elsewhere), no NUL.
+        let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']);
+        if !key.split('/').all(plain) {
+            return Err(outside());
+        }
+        let rel = Path::new(key);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(outside());
+        }
+        let path = self.root.join(rel);
+        // Symlinks may lead out: resolve what exists and check it is still inside.
+        match path.canonicalize() {
+            Ok(real) if real.starts_with(&self.root) => Ok(path),
+            Ok(_) => Err(outside()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
+            Err(e) => Err(io_error(&e)),
+        }
+    }
+
+    fn read_sidecar(&self, path: &Path) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        let mut sidecar = path.as_os_str().to_owned();
+        sidecar.push(SIDECAR_SUFFIX);
+        let sidecar = PathBuf::from(sidecar);
+        let bytes = match std::fs::read(&sidecar) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&e)),
+        };
+        let bad = |why: &str| {
+            StoreError::new(
+                StoreErrorKind::Other,
+                format!("metadata sidecar {SIDECAR_SUFFIX} is invalid: {why}"),
+            )
+        };
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
+        let meta = match value.get("Metadata") {
+            None => BTreeMap::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| (k.to_ascii_lowercase(), s.to_owned()))
+                        .ok_or_else(|| bad(&format!("Metadata.{k} is not a string")))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("Metadata is not an object")),
+        };
+        Ok(Some(meta))
+    }
+}
+
+fn io_error(e: &io::Error) -> StoreError {
+    let kind = match e.kind() {
+        io::ErrorKind::NotFound => StoreErrorKind::NotFound,
+        io::ErrorKind::PermissionDenied => StoreErrorKind::AccessDenied,
+        _ => StoreErrorKind::Other,
+    };
+    StoreError::new(kind, e.to_string())
+}
+
+impl ObjectStore for FsStore {
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.check_bucket(bucket)?;
+        // Walk only the deepest directory the prefix names.
+        let dir_part = prefix.rsplit_once('/').map_or("", |(d, _)| d);
+        let start = if dir_part.is_empty() {
+            self.root.clone()
+        } else {
+            match self.path_of(dir_part) {
+                Ok(p) => p,
+                Err(e) if e.kind() == StoreErrorKind::OutsideRoot => return Err(e),
+                Err(_) => return Ok(Vec::new()),
+            }
+        };
+        let mut keys = Vec::new();
+        walk(&self.root, &start, &mut keys)?;
+        keys.retain(|k| {
+            k.starts_with(prefix)
+                && !k.ends_with(SIDECAR_SUFFIX)
+                && start_after.is_none_or(|s| k.as_str() > s)
+        });
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
+        self.check_bucket(bucket)?;
+        let path = self.path_of(key)?;
+        let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
+        let metadata = self.read_sidecar(&path)?;
+        Ok(Object { body, metadata })
+    }
+}
+
+/// Collects the keys of regular files under `dir`. Symlinks are followed only while they
+/// stay inside the root; one leading out is an error, never silently skipped.
+fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(&e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(&e))?;
+        let path = entry.path();
+        let real = path.canonicalize().map_err(|e| io_error(&e))?;
+        let key = key_of(root, &path)?;
+        if !real.starts_with(root) {
+            return Err(StoreError::new(
+                StoreErrorKind::OutsideRoot,
+                format!("{key} resolves outside the store root"),
+            ));
+        }
+        if real.is_dir() {
+            walk(root, &path, keys)?;
+        } else {
+            keys.push(key);
+        }
+    }
+    Ok(())
+}
+
+fn key_of(root: &Path, path: &Path) -> Result<String, StoreError> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    parts.map(|p| p.join("/")).ok_or_else(|| {
+        StoreError::new(
+            StoreErrorKind::Other,
+            format!("{} is not a UTF-8 path", path.display()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, FsStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("bucket");
+        std::fs::create_dir_all(root.join("AWSLogs/a")).unwrap();
+        std::fs::write(root.join("AWSLogs/a/x.json.gz"), b"x").unwrap();
+        std::fs::write(
+            root.join("AWSLogs/a/x.json.gz.meta.json"),
+            br#"{"ETag":"\"e\"","Metadata":{"signature":"ab","signature-algorithm":"SHA256withRSA"}}"#,
+        )
+        .unwrap();
+        std::fs::write(root.join("AWSLogs/a/y.json.gz"), b"y").unwrap();
+        std::fs::write(dir.path().join("secret"), b"s").unwrap();
+        let s = FsStore::new(&root, "b").unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn lists_and_gets_with_sidecars() {
+        let (_d, s) = store();
+        assert_eq!(
+            s.list("b", "AWSLogs/", None).unwrap(),
+            ["AWSLogs/a/x.json.gz", "AWSLogs/a/y.json.gz"]
+        );
+        assert_eq!(
+            s.list("b", "AWSLogs/a/", Some("AWSLogs/a/x.json.gz")).unwrap(),
+            ["AWSLogs/a/y.json.gz"]
+        );
+        let x = s.get("b", "AWSLogs/a/x.json.gz").unwrap();
+        assert_eq!(x.body, b"x");
+        assert_eq!(x.metadata.unwrap()["signature"], "ab");
+        assert_eq!(s.get("b", "AWSLogs/a/y.json.gz").unwrap().metadata, None);
+        assert_eq!(
+            s.get("b", "AWSLogs/a/z.json.gz").unwrap_err().kind(),
+            StoreErrorKind::NotFound
+        );
+        assert_eq!(
+            s.get("other", "AWSLogs/a/x.json.gz").unwrap_err().kind(),
+            StoreErrorKind::Other
+        );
+        assert!(s.list("b", "AWSLogs/nothing/", None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn refuses_keys_escaping_the_root() {
+        let (d, s) = store();
+        for key in ["../secret", "AWSLogs/../../secret", "/etc/passwd", "AWSLogs//x", "a\\b"] {
+            assert_eq!(s.get("b", key).unwrap_err().kind(), StoreErrorKind::OutsideRoot, "{key}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(d.path().join("secret"), s.root().join("AWSLogs/a/link")).unwrap();
+            assert_eq!(
+                s.get("b", "AWSLogs/a/link").unwrap_err().kind(),
+                StoreErrorKind::OutsideRoot
+            );
+            assert_eq!(
+                s.list("b", "AWSLogs/", None).unwrap_err().kind(),
+                StoreErrorKind::OutsideRoot
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_sidecar_is_an_error() {
+        let (_d, s) = store();
+        std::fs::write(s.root().join("AWSLogs/a/y.json.gz.meta.json"), b"{").unwrap();
+        let e = s.get("b", "AWSLogs/a/y.json.gz").unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::Other);
+        assert!(e.reason().contains("sidecar"), "{e}");
+    }
+}

@@ -1,0 +1,79 @@
+//! Where objects come from: the [`ObjectStore`] trait and its backends.
+//!
+//! The seam is small: list keys, get one object. "Not found" is a kind of its own
+//! ([`StoreErrorKind::NotFound`]), distinct from every failure that leaves a file unchecked.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+mod fs;
+
+pub use fs::{FsStore, SIDECAR_SUFFIX};
+
+/// An object's bytes as stored, and its S3 user metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// The body exactly as stored (never transparently decompressed).
+    pub body: Vec<u8>,
+    /// User metadata (`x-amz-meta-*`, names lowercase without the prefix). `None` when the
+    /// store does not know it, as for a local copy without a `.meta.json` sidecar.
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// What went wrong reading from a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The object does not exist: an integrity finding (`not found`).
+    NotFound,
+    /// The key would resolve outside the store (`..`, an absolute path, a symlink leading out).
+    OutsideRoot,
+    /// Permission was refused.
+    AccessDenied,
+    /// Any other failure (I/O, network, a malformed sidecar, an unknown bucket).
+    Other,
+}
+
+/// A failed store operation, naming the object and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    reason: String,
+}
+
+impl StoreError {
+    /// A new error.
+    pub fn new(kind: StoreErrorKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+
+    /// The reason, for people.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// A source of CloudTrail objects: an S3 endpoint or a local copy.
+pub trait ObjectStore: fmt::Debug + Send + Sync {
+    /// Every key in `bucket` that starts with `prefix` and sorts after `start_after`, in
+    /// lexicographic (S3) order.
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The object's bytes and metadata.
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError>;
+}

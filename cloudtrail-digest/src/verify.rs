@@ -1,0 +1,166 @@
+//! The orchestration: discover the chains in a bucket, walk each, check the log files of
+//! every verified digest in parallel, and assemble the [`Report`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::chain::{ChainWalker, Listed};
+use crate::error::{Error, Result};
+use crate::hash;
+use crate::keys::PublicKeySet;
+use crate::layout::{ChainId, DigestKey};
+use crate::report::{ChainReport, Report, TimeRange, UnrecognizedKey};
+use crate::store::ObjectStore;
+
+/// Which chains and which time range to validate. Empty lists mean "all".
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Accounts to validate.
+    pub account_ids: Vec<String>,
+    /// Digest regions to validate.
+    pub regions: Vec<String>,
+    /// The trail to validate.
+    pub trail_name: Option<String>,
+    /// Start of the range; default: the start of the oldest digest found.
+    pub start: Option<DateTime<Utc>>,
+    /// End of the range; default: the end of the newest digest found.
+    pub end: Option<DateTime<Utc>>,
+}
+
+impl Selection {
+    fn matches(&self, chain: &ChainId) -> bool {
+        let loc = &chain.location;
+        (self.account_ids.is_empty() || self.account_ids.contains(&loc.account_id))
+            && (self.regions.is_empty() || self.regions.contains(&loc.region))
+            && self.trail_name.as_ref().is_none_or(|t| *t == chain.trail_name)
+    }
+}
+
+/// The digest keys found in a bucket, grouped by chain.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// Each chain's digest keys, ascending.
+    pub chains: BTreeMap<ChainId, Vec<DigestKey>>,
+    /// Keys under a `CloudTrail-Digest/` folder that are not digest keys.
+    pub unrecognized: Vec<UnrecognizedKey>,
+}
+
+/// Lists every digest key under `prefix` in `bucket` and groups them by chain.
+pub fn discover<S: ObjectStore + ?Sized>(store: &S, bucket: &str, prefix: &str) -> Result<Discovery> {
+    let keys = store.list(bucket, prefix, None).map_err(|source| Error::List {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        source,
+    })?;
+    let mut found = Discovery::default();
+    for key in keys {
+        if !key.contains("/CloudTrail-Digest/") {
+            continue;
+        }
+        match DigestKey::parse(&key) {
+            Ok(k) => found.chains.entry(k.chain.clone()).or_default().push(k),
+            Err(e) => found.unrecognized.push(UnrecognizedKey {
+                key,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    for keys in found.chains.values_mut() {
+        keys.sort_by_key(DigestKey::to_key);
+    }
+    Ok(found)
+}
+
+/// Validates every selected chain of a discovery.
+pub fn validate<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    public_keys: &PublicKeySet,
+    discovery: &Discovery,
+    selection: &Selection,
+) -> Result<Report> {
+    if let (Some(s), Some(e)) = (selection.start, selection.end) {
+        if s > e {
+            return Err(Error::Config(format!(
+                "start time {s} is after end time {e}"
+            )));
+        }
+    }
+    let chains = discovery
+        .chains
+        .iter()
+        .filter(|(chain, _)| selection.matches(chain))
+        .map(|(chain, keys)| validate_chain(store, bucket, public_keys, chain, keys, selection))
+        .collect();
+    Ok(Report {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        bucket: bucket.to_owned(),
+        chains,
+        unrecognized_keys: discovery.unrecognized.clone(),
+    })
+}
+
+/// Validates one chain over the selection's time range.
+pub fn validate_chain<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    public_keys: &PublicKeySet,
+    chain: &ChainId,
+    keys: &[DigestKey],
+    selection: &Selection,
+) -> ChainReport {
+    let oldest = keys.iter().map(|k| k.end_time).min();
+    let newest = keys.iter().map(|k| k.end_time).max();
+    let start = selection
+        .start
+        .or(oldest.map(|t| t - Duration::hours(1)))
+        .unwrap_or_default();
+    let end = selection.end.or(newest).unwrap_or(start);
+    // As the reference: digests ending from the start to one hour after the end, so that
+    // logs delivered in the last requested hour are covered.
+    let in_range = |k: &&DigestKey| k.end_time >= start && k.end_time <= end + Duration::hours(1);
+    let listed = |backfill: bool| -> Vec<Listed> {
+        keys.iter()
+            .filter(in_range)
+            .filter(|k| k.backfill == backfill)
+            .map(|k| (k.to_key(), k.end_time))
+            .collect()
+    };
+    let walker = |backfill| ChainWalker {
+        store,
+        keys: public_keys,
+        chain,
+        bucket,
+        start,
+        backfill,
+    };
+    let standard = walker(false).walk(listed(false));
+    let backfill = walker(true).walk(listed(true));
+
+    let mut notices = standard.notices;
+    notices.extend(backfill.notices);
+    let walked: Vec<_> = standard.outcomes.into_iter().chain(backfill.outcomes).collect();
+    let entries: Vec<_> = walked
+        .iter()
+        .filter_map(|(_, v)| v.as_ref())
+        .flat_map(|v| v.log_files())
+        .collect();
+    let mut checked = hash::check_logs(store, &entries).into_iter();
+    let digests = walked
+        .into_iter()
+        .map(|(mut outcome, verified)| {
+            if let Some(v) = verified {
+                outcome.logs = checked.by_ref().take(v.log_files().len()).collect();
+            }
+            outcome
+        })
+        .collect();
+    ChainReport::new(
+        chain.clone(),
+        bucket.to_owned(),
+        TimeRange { start, end },
+        digests,
+        notices,
+    )
+}
