@@ -137,7 +137,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                         status: DigestStatus::NotFound { inferred: true },
                         start_time: Some(end - Duration::hours(1)),
                         end_time: Some(end),
-                        fingerprint: None,
+                        verified_with: None,
                         signature_source: None,
                         sha256: None,
                         logs: Vec::new(),
@@ -157,7 +157,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             status: DigestStatus::Valid,
             start_time: None,
             end_time: DigestKey::parse(key).ok().map(|k| k.end_time),
-            fingerprint: None,
+            verified_with: None,
             signature_source: None,
             sha256: None,
             logs: Vec::new(),
@@ -222,7 +222,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         outcome.signature_source = Some(signature.1);
         match self.keys.verify(digest, &signature.0) {
             Ok(verified) => {
-                outcome.fingerprint = Some(verified.fingerprint().clone());
+                outcome.verified_with = Some(verified.fingerprint().clone());
                 Visit {
                     outcome,
                     verified: Some(verified),

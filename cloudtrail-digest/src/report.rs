@@ -213,8 +213,8 @@ pub struct DigestOutcome {
     pub start_time: Option<DateTime<Utc>>,
     /// `digestEndTime`, when the digest parsed (else the time in its key).
     pub end_time: Option<DateTime<Utc>>,
-    /// The fingerprint of the key that verified it.
-    pub fingerprint: Option<Fingerprint>,
+    /// The fingerprint of the public key that verified it.
+    pub verified_with: Option<Fingerprint>,
     /// Where its signature came from.
     pub signature_source: Option<SignatureSource>,
     /// SHA-256 of its inflated bytes, when it parsed.

@@ -1,0 +1,220 @@
+//! Text output line-compatible with `aws cloudtrail validate-logs`, and JSON output.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use cloudtrail_digest::report::Counts;
+use cloudtrail_digest::{ChainReport, DigestStatus, Notice, Report, Severity};
+use serde::Serialize;
+
+fn display(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Replaces control characters (terminal escapes, newlines, tabs) in text that came from
+/// the data, so a crafted key cannot forge output lines or drive the terminal.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// The reference's output discipline: problems on stderr wrapped in blank lines, valid
+/// lines on stdout only when verbose.
+struct Lines<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    verbose: bool,
+    last_double_space: bool,
+}
+
+impl Lines<'_> {
+    fn status(&mut self, message: &str, is_error: bool) -> io::Result<()> {
+        if is_error {
+            if self.last_double_space {
+                write!(self.err, "{message}\n\n")?;
+            } else {
+                write!(self.err, "\n{message}\n\n")?;
+            }
+            self.last_double_space = true;
+        } else if self.verbose {
+            self.last_double_space = false;
+            writeln!(self.out, "{message}")?;
+        }
+        Ok(())
+    }
+
+    fn ratio(&mut self, counts: &Counts, name: &str) -> io::Result<()> {
+        let total = counts.total();
+        if total == 0 {
+            return Ok(());
+        }
+        write!(self.out, "\n{}/{total} {name} files valid", counts.valid)?;
+        for (n, word) in [
+            (counts.invalid, "INVALID"),
+            (counts.unverified, "UNVERIFIED"),
+            (counts.unchecked, "UNCHECKED"),
+        ] {
+            if n > 0 {
+                write!(self.out, ", {n}/{total} {name} files {word}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the text report: per chain, the reference's start line, one line per file that
+/// is not valid (all files with `verbose`), and the reference's summary.
+pub(crate) fn text(report: &Report, verbose: bool, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+    let mut lines = Lines {
+        out,
+        err,
+        verbose,
+        last_double_space: false,
+    };
+    for unrecognized in &report.unrecognized_keys {
+        let message = format!(
+            "Unrecognized digest key\ts3://{}/{}\t{}",
+            sanitize(&report.bucket),
+            sanitize(&unrecognized.key),
+            sanitize(&unrecognized.reason)
+        );
+        lines.status(&message, true)?;
+    }
+    if report.chains.is_empty() {
+        writeln!(lines.out, "No digest files found in s3://{}", sanitize(&report.bucket))?;
+    }
+    for (i, chain) in report.chains.iter().enumerate() {
+        if i > 0 {
+            writeln!(lines.out)?;
+        }
+        chain_text(chain, &mut lines)?;
+    }
+    lines.out.flush()?;
+    lines.err.flush()
+}
+
+fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
+    let r = chain.requested;
+    writeln!(
+        lines.out,
+        "Validating log files for trail {} between {} and {}\n",
+        sanitize(&chain.chain.trail_arn()),
+        display(r.start),
+        display(r.end)
+    )?;
+    lines.last_double_space = false;
+    for digest in &chain.digests {
+        let prefix = if digest.backfill { "(backfill) " } else { "" };
+        let message = format!(
+            "{prefix}Digest file\ts3://{}/{}\t{}",
+            sanitize(&digest.bucket),
+            sanitize(&digest.key),
+            sanitize(&digest.status.verdict_text())
+        );
+        lines.status(&message, digest.status != DigestStatus::Valid)?;
+        for log in &digest.logs {
+            let message = format!(
+                "Log file\ts3://{}/{}\t{}",
+                sanitize(&log.bucket),
+                sanitize(&log.key),
+                sanitize(&log.status.verdict_text())
+            );
+            lines.status(&message, log.status.severity() != Severity::Valid)?;
+        }
+        for notice in &chain.notices {
+            if let Notice::Gap { backfill, from, to } = notice {
+                if *backfill == digest.backfill && Some(*to) == digest.start_time {
+                    let prefix = if *backfill { "(backfill) " } else { "" };
+                    let message = format!(
+                        "{prefix}No log files were delivered by CloudTrail between {} and {}",
+                        display(*from),
+                        display(*to)
+                    );
+                    lines.status(&message, true)?;
+                }
+            }
+        }
+    }
+    moved_hint(chain, lines)?;
+    summary(chain, lines)
+}
+
+/// When every digest of a chain says it was written to one other bucket, DIR is most
+/// likely a copy of that bucket: say how to name it.
+fn moved_hint(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
+    let mut originals = chain.digests.iter().map(|d| match &d.status {
+        DigestStatus::Moved { original_bucket, .. } => Some(original_bucket),
+        _ => None,
+    });
+    if let Some(Some(first)) = originals.next() {
+        if *first != chain.bucket && originals.all(|o| o == Some(first)) {
+            let message = format!(
+                "hint: the digests say they were written to bucket {0}; if this directory is a copy of it, pass --bucket {0}",
+                sanitize(first)
+            );
+            lines.status(&message, true)?;
+        }
+    }
+    Ok(())
+}
+
+fn summary(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
+    if !lines.last_double_space {
+        writeln!(lines.out)?;
+    }
+    let r = chain.requested;
+    writeln!(
+        lines.out,
+        "Results requested for {} to {}",
+        display(r.start),
+        display(r.end)
+    )?;
+    let digests = chain.digest_counts.total() + chain.backfill_digest_counts.total();
+    if digests == 0 {
+        writeln!(lines.out, "No digests found")?;
+        return Ok(());
+    }
+    match chain.found {
+        None => writeln!(lines.out, "No valid digests found in range")?,
+        Some(f) => writeln!(
+            lines.out,
+            "Results found for {} to {}:",
+            display(f.start),
+            display(f.end)
+        )?,
+    }
+    lines.ratio(&chain.digest_counts, "digest")?;
+    lines.ratio(&chain.backfill_digest_counts, "backfill digest")?;
+    lines.ratio(&chain.log_counts, "log")?;
+    writeln!(lines.out)
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    exit_code: u8,
+    severity: Severity,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// Writes the report as pretty JSON with the exit code and overall severity.
+pub(crate) fn json(report: &Report, exit_code: u8, out: &mut dyn Write) -> io::Result<()> {
+    let output = JsonOutput {
+        exit_code,
+        severity: report.severity(),
+        report,
+    };
+    serde_json::to_writer_pretty(&mut *out, &output)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizes_control_characters() {
+        assert_eq!(sanitize("a\tb\n\u{1b}[31mc"), "a\u{fffd}b\u{fffd}\u{fffd}[31mc");
+    }
+}

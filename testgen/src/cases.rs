@@ -1,0 +1,449 @@
+//! The golden cases under `testdata/cases/`: one directory per attack or edge, holding the
+//! bucket tree, `public-keys.json` and `expected.json`. The expected verdicts follow from
+//! what each case does to the tree, never from running the validator.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use serde_json::{json, Value};
+
+use crate::{gzip, resign, GenDigest, Generator, Hour, Obj, TestKey, TrailSpec, Tree};
+
+/// One golden case being built.
+pub struct Case {
+    /// Directory name: the attack or edge it covers.
+    pub name: &'static str,
+    /// What it covers and what the verdict must be.
+    pub description: String,
+    /// The bucket's objects.
+    pub tree: Tree,
+    /// The bucket's name (also the directory name of the tree).
+    pub bucket: String,
+    /// `ListPublicKeys`-shaped key list.
+    pub public_keys: Vec<Value>,
+    /// Expected verdict per file, keyed like the text output (`Digest file\ts3://b/k`).
+    pub verdicts: BTreeMap<String, String>,
+    /// Expected number of chain notices (gaps).
+    pub notices: usize,
+    /// Expected exit code.
+    pub exit: i32,
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 3, 1, 0, 12, 34).single().expect("valid time")
+}
+
+/// The standard single-region trail of most cases.
+pub fn standard_trail() -> TrailSpec {
+    TrailSpec {
+        bucket: "example-trail-bucket".into(),
+        prefix: None,
+        org_id: None,
+        account: "111122223333".into(),
+        region: "us-east-1".into(),
+        trail: "management-events".into(),
+        home_region: "us-east-1".into(),
+    }
+}
+
+fn digest_line(bucket: &str, key: &str, backfill: bool) -> String {
+    let b = if backfill { "(backfill) " } else { "" };
+    format!("{b}Digest file\ts3://{bucket}/{key}")
+}
+
+fn log_line(bucket: &str, key: &str) -> String {
+    format!("Log file\ts3://{bucket}/{key}")
+}
+
+struct Ctx {
+    keys: Vec<TestKey>,
+}
+
+impl Ctx {
+    fn key_entry(&self, k: usize) -> Value {
+        self.keys[k].list_entry(t0() - Duration::days(20), t0() + Duration::days(10))
+    }
+}
+
+impl Case {
+    fn new(name: &'static str, description: &str, bucket: &str) -> Self {
+        Self {
+            name,
+            description: description.to_owned(),
+            tree: Tree::default(),
+            bucket: bucket.to_owned(),
+            public_keys: Vec::new(),
+            verdicts: BTreeMap::new(),
+            notices: 0,
+            exit: 0,
+        }
+    }
+
+    /// Expects every digest and log of a generated chain to be valid.
+    fn expect_valid(&mut self, digests: &[GenDigest], backfill: bool) {
+        for d in digests {
+            self.verdicts.insert(digest_line(&self.bucket, &d.key, backfill), "valid".into());
+            for l in &d.logs {
+                self.verdicts.insert(log_line(&self.bucket, l), "valid".into());
+            }
+        }
+    }
+
+    fn expect_digest(&mut self, d: &GenDigest, verdict: &str) {
+        self.verdicts.insert(digest_line(&self.bucket, &d.key, false), verdict.into());
+        // A digest that does not verify is never used to check logs.
+        if verdict != "valid" {
+            for l in &d.logs {
+                self.verdicts.remove(&log_line(&self.bucket, l));
+            }
+        }
+    }
+
+    fn expect_log(&mut self, key: &str, verdict: &str) {
+        self.verdicts.insert(log_line(&self.bucket, key), verdict.into());
+    }
+
+    fn obj(&mut self, key: &str) -> &mut Obj {
+        self.tree.objects.get_mut(key).expect("generated key")
+    }
+
+    /// Replaces a digest's inflated JSON (and re-gzips it), keeping its metadata.
+    fn set_digest_json(&mut self, key: &str, json_bytes: &[u8]) {
+        self.obj(key).body = gzip(json_bytes);
+    }
+
+    /// Writes the case directory.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        self.tree.write(&dir.join(&self.bucket))?;
+        let keys = json!({ "PublicKeyList": self.public_keys });
+        std::fs::write(dir.join("public-keys.json"), pretty(&keys)?)?;
+        let expected = json!({
+            "description": self.description,
+            "args": ["validate", self.bucket, "--public-keys", "public-keys.json", "--verbose"],
+            "exit": self.exit,
+            "notices": self.notices,
+            "verdicts": self.verdicts,
+        });
+        std::fs::write(dir.join("expected.json"), pretty(&expected)?)?;
+        Ok(())
+    }
+}
+
+fn pretty(v: &Value) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v)?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn inflate(gz: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut out)
+        .expect("generated gzip");
+    out
+}
+
+fn hours(n: usize) -> Vec<Hour> {
+    vec![Hour::default(); n]
+}
+
+/// A four-hour chain of the standard trail, all valid; returns the case and its digests.
+fn base(ctx: &Ctx, name: &'static str, description: &str, n: usize) -> (Case, Vec<GenDigest>) {
+    let spec = standard_trail();
+    let mut case = Case::new(name, description, &spec.bucket);
+    let mut g = Generator::new(name.len() as u64);
+    let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+    let digests = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(n), None);
+    case.public_keys.push(ctx.key_entry(0));
+    case.expect_valid(&digests, false);
+    (case, digests)
+}
+
+fn log_tamper(ctx: &Ctx, name: &'static str, description: &str, verdict: &str, f: impl Fn(&[u8]) -> Vec<u8>) -> Case {
+    let (mut case, digests) = base(ctx, name, description, 4);
+    let key = digests[1].logs[0].clone();
+    let body = f(&case.obj(&key).body);
+    case.obj(&key).body = body;
+    case.expect_log(&key, verdict);
+    case.exit = 1;
+    case
+}
+
+/// Builds every golden case.
+#[allow(clippy::too_many_lines)]
+pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
+    let ctx = Ctx { keys };
+    let mut cases = Vec::new();
+
+    cases.push(base(&ctx, "valid-chain", "Four hourly digests with two logs each, untouched: all valid, exit 0.", 4).0);
+
+    cases.push(log_tamper(&ctx, "log-altered", "One event in a log edited: hash value doesn't match.", "INVALID: hash value doesn't match", |gz| {
+        let text = String::from_utf8(inflate(gz)).expect("utf8").replacen("203.0.113.", "198.51.100.", 1);
+        gzip(text.as_bytes())
+    }));
+    cases.push(log_tamper(&ctx, "log-not-gzip", "A log replaced by its inflated JSON: invalid format.", "INVALID: invalid format (not gzip)", inflate));
+    cases.push(log_tamper(&ctx, "log-truncated-gzip", "A log cut in half: invalid format.", "INVALID: invalid format (corrupt gzip stream: truncated)", |gz| gz[..gz.len() / 2].to_vec()));
+    cases.push(log_tamper(&ctx, "log-appended-gzip-member", "A second gzip member (an injected record) appended to a log: rejected, although the first member's hash matches.", "INVALID: unexpected data after end of compressed stream", |gz| {
+        let mut v = gz.to_vec();
+        v.extend_from_slice(&gzip(br#"{"Records":[{"eventName":"Injected"}]}"#));
+        v
+    }));
+    cases.push(log_tamper(&ctx, "log-trailing-garbage", "Garbage bytes after a log's gzip stream: rejected.", "INVALID: unexpected data after end of compressed stream", |gz| {
+        let mut v = gz.to_vec();
+        v.extend_from_slice(b"\0\0garbage");
+        v
+    }));
+
+    {
+        let (mut case, d) = base(&ctx, "log-deleted", "One log deleted: not found.", 4);
+        let key = d[2].logs[1].clone();
+        case.tree.objects.remove(&key);
+        case.expect_log(&key, "INVALID: not found");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "digest-deleted-mid-chain", "The third of five digests deleted: not found; the walk resumes at the next older digest.", 5);
+        case.tree.objects.remove(&d[2].key);
+        case.expect_digest(&d[2], "INVALID: not found");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "two-consecutive-digests-deleted", "Digests 2 and 3 of five deleted: two findings (the reference reports one, aws-cli#7054); the second is inferred from the timeline.", 5);
+        case.tree.objects.remove(&d[1].key);
+        case.tree.objects.remove(&d[2].key);
+        case.expect_digest(&d[2], "INVALID: not found");
+        case.expect_digest(&d[1], "INVALID: not found (inferred: no digest covers this hour)");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "oldest-digest-deleted", "The oldest digest deleted: its successor names it, so it is not found.", 4);
+        case.tree.objects.remove(&d[0].key);
+        case.expect_digest(&d[0], "INVALID: not found");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "digest-json-edited", "A digest's JSON edited to hide an altered log (its hashValue updated), not re-signed: signature verification failed.", 4);
+        let log = d[2].logs[0].clone();
+        let altered = String::from_utf8(inflate(&case.obj(&log).body)).expect("utf8").replacen("203.0.113.", "192.0.2.", 1);
+        let new_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(altered.as_bytes()));
+        case.obj(&log).body = gzip(altered.as_bytes());
+        let text = String::from_utf8(d[2].json.clone()).expect("utf8");
+        let old_hash = text.split("\"hashValue\":\"").nth(1).expect("entry").get(..64).expect("hash").to_owned();
+        case.set_digest_json(&d[2].key, text.replacen(&old_hash, &new_hash, 1).as_bytes());
+        case.expect_digest(&d[2], "INVALID: signature verification failed");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "digest-reformatted", "A digest re-serialized with the same content (pretty-printed): its bytes, so its hash, changed: signature verification failed.", 4);
+        let v: Value = serde_json::from_slice(&d[1].json).expect("json");
+        case.set_digest_json(&d[1].key, &serde_json::to_vec_pretty(&v).expect("json"));
+        case.expect_digest(&d[1], "INVALID: signature verification failed");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "signature-altered", "One hex digit of a digest's signature metadata changed: signature verification failed.", 4);
+        let meta = case.obj(&d[2].key).metadata.as_mut().expect("meta");
+        let sig = meta.get_mut("signature").expect("sig");
+        let flipped = if sig.starts_with('0') { "1" } else { "0" };
+        sig.replace_range(0..1, flipped);
+        case.expect_digest(&d[2], "INVALID: signature verification failed");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "signature-metadata-removed", "A digest's sidecar kept but its signature metadata removed, as an S3 copy without metadata would: signature verification failed.", 4);
+        case.obj(&d[2].key).metadata = Some(BTreeMap::new());
+        case.expect_digest(&d[2], "INVALID: signature verification failed (S3 metadata has no signature)");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "signature-not-hex", "A digest's signature metadata is not hex: signature verification failed.", 4);
+        let meta = case.obj(&d[2].key).metadata.as_mut().expect("meta");
+        meta.insert("signature".into(), "zz".repeat(256));
+        case.expect_digest(&d[2], "INVALID: signature verification failed (signature is not hex)");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "digest-copied-to-another-key", "An older digest (with its metadata) copied over a newer digest's key: has been moved from its original location.", 4);
+        let older = case.obj(&d[1].key).clone();
+        *case.obj(&d[2].key) = older;
+        case.expect_digest(&d[2], "INVALID: has been moved from its original location");
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let spec = standard_trail();
+        let mut case = Case::new("unknown-fingerprint", "The newest digest is signed with a key that the public key list does not hold: public key not found.", &spec.bucket);
+        let mut g = Generator::new(7);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let mut h = hours(4);
+        h[3].key = 1;
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
+        case.public_keys.push(ctx.key_entry(0));
+        case.expect_valid(&d, false);
+        let verdict = format!("INVALID: public key not found in region us-east-1 for fingerprint {}", ctx.keys[1].fingerprint);
+        case.expect_digest(&d[3], &verdict);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "corrupted-key", "The public key list holds an entry whose Value is not an RSA key (with a matching MD5 fingerprint), and the newest digest names it: Unable to load PKCS #1 key.", 4);
+        let junk = b"this is not a DER-encoded RSA public key".to_vec();
+        let fp = hex::encode(<md5::Md5 as md5::Digest>::digest(&junk));
+        case.public_keys.push({
+            use base64::Engine as _;
+            json!({
+                "Value": base64::engine::general_purpose::STANDARD.encode(&junk),
+                "ValidityStartTime": (t0() - Duration::days(20)).timestamp(),
+                "ValidityEndTime": (t0() + Duration::days(10)).timestamp(),
+                "Fingerprint": fp,
+            })
+        });
+        let text = String::from_utf8(d[3].json.clone()).expect("utf8").replace(&ctx.keys[0].fingerprint, &fp);
+        case.set_digest_json(&d[3].key, text.as_bytes());
+        let sig = resign(&ctx.keys[0], text.as_bytes()).expect("resign");
+        case.obj(&d[3].key).metadata.as_mut().expect("meta").insert("signature".into(), sig);
+        case.expect_digest(&d[3], &format!("INVALID: Unable to load PKCS #1 key with fingerprint {fp}"));
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let spec = standard_trail();
+        let mut case = Case::new("chain-gap", "Validation off for two hours, then re-enabled (a starting digest): a gap notice, nothing invalid, exit 3 because coverage is incomplete (the reference exits 0).", &spec.bucket);
+        let mut g = Generator::new(11);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let mut h = hours(6);
+        h[2].skipped = true;
+        h[3].skipped = true;
+        h[4].starting = true;
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
+        case.public_keys.push(ctx.key_entry(0));
+        case.expect_valid(&d, false);
+        case.notices = 1;
+        case.exit = 3;
+        cases.push(case);
+    }
+    {
+        let spec = standard_trail();
+        let mut case = Case::new("backfill-digests", "Three standard digests and a two-digest backfill chain with its backfill-generation-timestamp metadata: all valid, counted separately.", &spec.bucket);
+        let mut g = Generator::new(13);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(3), None);
+        let mut bh = hours(2);
+        bh[0].logs = 1;
+        let b = g.chain(&mut case.tree, &spec, &keys, t0(), &bh, Some(t0() + Duration::hours(5)));
+        case.public_keys.push(ctx.key_entry(0));
+        case.expect_valid(&d, false);
+        case.expect_valid(&b, true);
+        cases.push(case);
+    }
+    {
+        let mut case = Case::new("org-trail", "An organization trail (AWSLogs/o-ORGID/...) over two accounts and two regions: four chains, all valid.", "example-org-bucket");
+        let mut g = Generator::new(17);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        for account in ["111122223333", "444455556666"] {
+            for region in ["us-east-1", "eu-west-1"] {
+                let spec = TrailSpec {
+                    bucket: case.bucket.clone(),
+                    prefix: None,
+                    org_id: Some("o-exampleorg1".into()),
+                    account: account.into(),
+                    region: region.into(),
+                    trail: "org-trail".into(),
+                    home_region: "us-east-1".into(),
+                };
+                let d = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(2), None);
+                case.expect_valid(&d, false);
+            }
+        }
+        case.public_keys.push(ctx.key_entry(0));
+        cases.push(case);
+    }
+    {
+        let mut spec = standard_trail();
+        spec.prefix = Some("cloudtrail/prod".into());
+        let mut case = Case::new("key-prefix", "A trail with an S3 key prefix (cloudtrail/prod/AWSLogs/...): all valid.", &spec.bucket);
+        let mut g = Generator::new(19);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(3), None);
+        case.public_keys.push(ctx.key_entry(0));
+        case.expect_valid(&d, false);
+        cases.push(case);
+    }
+    {
+        let spec = standard_trail();
+        let mut case = Case::new("key-rotation", "Two signing keys: the first two digests signed with key 1, the next two with key 2, both in the key list: all valid.", &spec.bucket);
+        let mut g = Generator::new(23);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let mut h = hours(4);
+        h[2].key = 1;
+        h[3].key = 1;
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
+        case.public_keys.push(ctx.keys[0].list_entry(t0() - Duration::days(20), t0() + Duration::hours(3)));
+        case.public_keys.push(ctx.keys[1].list_entry(t0() + Duration::hours(1), t0() + Duration::days(30)));
+        case.expect_valid(&d, false);
+        cases.push(case);
+    }
+    {
+        let spec = standard_trail();
+        let mut case = Case::new("empty-hours", "Hours in which no log was delivered: digests with logFiles [] and null event times, still delivered and chained: all valid.", &spec.bucket);
+        let mut g = Generator::new(29);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let mut h = hours(4);
+        h[1].logs = 0;
+        h[2].logs = 0;
+        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
+        case.public_keys.push(ctx.key_entry(0));
+        case.expect_valid(&d, false);
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "no-sidecars", "A plain download without S3 metadata: every digest but the newest is verified with its successor's previousDigestSignature; the newest cannot be verified (exit 3), never reported valid.", 4);
+        for obj in case.tree.objects.values_mut() {
+            obj.metadata = None;
+        }
+        case.expect_digest(&d[3], "UNVERIFIED: no signature: no S3 metadata and no successor digest names it");
+        case.exit = 3;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(&ctx, "key-escaping-root", "A signed digest lists a log whose key climbs out of the bucket directory (../): refused, reported unchecked (exit 2), never read.", 4);
+        let text = String::from_utf8(d[3].json.clone()).expect("utf8");
+        let escaping = "AWSLogs\\/..\\/..\\/..\\/outside.json.gz";
+        let old = d[3].logs[0].replace('/', "\\/");
+        let text = text.replacen(&old, escaping, 1);
+        case.set_digest_json(&d[3].key, text.as_bytes());
+        let sig = resign(&ctx.keys[0], text.as_bytes()).expect("resign");
+        case.obj(&d[3].key).metadata.as_mut().expect("meta").insert("signature".into(), sig);
+        case.verdicts.remove(&log_line(&case.bucket, &d[3].logs[0]));
+        case.expect_log("AWSLogs/../../../outside.json.gz", "UNCHECKED: key resolves outside the store root");
+        case.exit = 2;
+        cases.push(case);
+    }
+    cases
+}
+
+/// Writes every case under `out` (one directory per case), with keys from `keys_dir`.
+/// Existing case directories are replaced; blessed `expected.stdout`/`expected.stderr`
+/// snapshots are kept.
+pub fn write_all(keys_dir: &Path, out: &Path) -> Result<()> {
+    let keys = vec![TestKey::load(keys_dir, 1)?, TestKey::load(keys_dir, 2)?];
+    for case in all(keys) {
+        let dir = out.join(case.name);
+        let _ = std::fs::remove_dir_all(dir.join(&case.bucket));
+        std::fs::create_dir_all(&dir)?;
+        case.write(&dir)?;
+    }
+    Ok(())
+}
