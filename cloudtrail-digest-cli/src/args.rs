@@ -39,8 +39,8 @@ pub(crate) enum Format {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ValidateArgs {
-    /// Directory holding a copy of the bucket: DIR/[prefix/]AWSLogs/...; each digest's S3
-    /// metadata may sit beside it in <key>.meta.json (`aws s3api head-object` output).
+    /// Directory holding a copy of the bucket: `DIR/[prefix/]AWSLogs/...`; each digest's S3
+    /// metadata may sit beside it in `<key>.meta.json` (`aws s3api head-object` output).
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
 
@@ -107,10 +107,27 @@ mod tests {
     #[test]
     fn parses_times() {
         let want = "2024-03-01T05:06:07Z";
-        for text in ["2024-03-01T05:06:07Z", "2024-03-01T05:06:07", "2024-03-01T07:06:07+02:00", "2024-03-01 05:06:07"] {
-            assert_eq!(parse_time(text).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string(), want, "{text}");
+        for text in [
+            "2024-03-01T05:06:07Z",
+            "2024-03-01T05:06:07",
+            "2024-03-01T07:06:07+02:00",
+            "2024-03-01 05:06:07",
+        ] {
+            assert_eq!(
+                parse_time(text)
+                    .unwrap()
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+                want,
+                "{text}"
+            );
         }
-        assert_eq!(parse_time("2024-03-01").unwrap().to_rfc3339(), "2024-03-01T00:00:00+00:00");
-        assert!(parse_time("yesterday").unwrap_err().contains("\"yesterday\""));
+        assert_eq!(
+            parse_time("2024-03-01").unwrap().to_rfc3339(),
+            "2024-03-01T00:00:00+00:00"
+        );
+        assert!(parse_time("yesterday")
+            .unwrap_err()
+            .contains("\"yesterday\""));
     }
 }

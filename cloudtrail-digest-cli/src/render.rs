@@ -65,7 +65,12 @@ impl Lines<'_> {
 
 /// Writes the text report: per chain, the reference's start line, one line per file that
 /// is not valid (all files with `verbose`), and the reference's summary.
-pub(crate) fn text(report: &Report, verbose: bool, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn text(
+    report: &Report,
+    verbose: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
     let mut lines = Lines {
         out,
         err,
@@ -82,7 +87,11 @@ pub(crate) fn text(report: &Report, verbose: bool, out: &mut dyn Write, err: &mu
         lines.status(&message, true)?;
     }
     if report.chains.is_empty() {
-        writeln!(lines.out, "No digest files found in s3://{}", sanitize(&report.bucket))?;
+        writeln!(
+            lines.out,
+            "No digest files found in s3://{}",
+            sanitize(&report.bucket)
+        )?;
     }
     for (i, chain) in report.chains.iter().enumerate() {
         if i > 0 {
@@ -144,7 +153,9 @@ fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
 /// likely a copy of that bucket: say how to name it.
 fn moved_hint(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
     let mut originals = chain.digests.iter().map(|d| match &d.status {
-        DigestStatus::Moved { original_bucket, .. } => Some(original_bucket),
+        DigestStatus::Moved {
+            original_bucket, ..
+        } => Some(original_bucket),
         _ => None,
     });
     if let Some(Some(first)) = originals.next() {
@@ -215,6 +226,9 @@ mod tests {
 
     #[test]
     fn sanitizes_control_characters() {
-        assert_eq!(sanitize("a\tb\n\u{1b}[31mc"), "a\u{fffd}b\u{fffd}\u{fffd}[31mc");
+        assert_eq!(
+            sanitize("a\tb\n\u{1b}[31mc"),
+            "a\u{fffd}b\u{fffd}\u{fffd}[31mc"
+        );
     }
 }

@@ -42,7 +42,12 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-            .with_context(|| format!("{}: cannot tell the bucket name; pass --bucket", dir.display()))?,
+            .with_context(|| {
+                format!(
+                    "{}: cannot tell the bucket name; pass --bucket",
+                    dir.display()
+                )
+            })?,
     };
     let keys = load_keys(args)?;
     let store = FsStore::new(dir, bucket.clone())
@@ -61,7 +66,12 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
     let stderr = io::stderr();
     match args.format {
         Format::Text => {
-            render::text(&report, args.verbose, &mut stdout.lock(), &mut stderr.lock())?;
+            render::text(
+                &report,
+                args.verbose,
+                &mut stdout.lock(),
+                &mut stderr.lock(),
+            )?;
         }
         Format::Json => {
             let mut out = stdout.lock();

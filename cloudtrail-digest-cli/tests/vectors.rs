@@ -31,11 +31,23 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for chain in report["chains"].as_array().into_iter().flatten() {
         for d in chain["digests"].as_array().into_iter().flatten() {
-            let prefix = if d["backfill"] == Value::Bool(true) { "(backfill) " } else { "" };
-            let key = format!("{prefix}Digest file\ts3://{}/{}", d["bucket"].as_str().unwrap(), d["key"].as_str().unwrap());
+            let prefix = if d["backfill"] == Value::Bool(true) {
+                "(backfill) "
+            } else {
+                ""
+            };
+            let key = format!(
+                "{prefix}Digest file\ts3://{}/{}",
+                d["bucket"].as_str().unwrap(),
+                d["key"].as_str().unwrap()
+            );
             out.insert(key, digest_verdict(d));
             for l in d["logs"].as_array().into_iter().flatten() {
-                let key = format!("Log file\ts3://{}/{}", l["bucket"].as_str().unwrap(), l["key"].as_str().unwrap());
+                let key = format!(
+                    "Log file\ts3://{}/{}",
+                    l["bucket"].as_str().unwrap(),
+                    l["key"].as_str().unwrap()
+                );
                 out.insert(key, log_verdict(l));
             }
         }
@@ -49,15 +61,26 @@ fn digest_verdict(d: &Value) -> String {
     let s = |f: &str| d[f].as_str().unwrap_or_default().to_owned();
     match s("status").as_str() {
         "valid" => "valid".into(),
-        "not_found" if d["inferred"] == Value::Bool(true) => "INVALID: not found (inferred: no digest covers this hour)".into(),
+        "not_found" if d["inferred"] == Value::Bool(true) => {
+            "INVALID: not found (inferred: no digest covers this hour)".into()
+        }
         "not_found" => "INVALID: not found".into(),
         "invalid_format" => format!("INVALID: invalid format ({})", s("reason")),
         "moved" => "INVALID: has been moved from its original location".into(),
-        "unknown_key" => format!("INVALID: public key not found in region {} for fingerprint {}", s("region"), s("fingerprint")),
-        "unloadable_key" => format!("INVALID: Unable to load PKCS #1 key with fingerprint {}", s("fingerprint")),
+        "unknown_key" => format!(
+            "INVALID: public key not found in region {} for fingerprint {}",
+            s("region"),
+            s("fingerprint")
+        ),
+        "unloadable_key" => format!(
+            "INVALID: Unable to load PKCS #1 key with fingerprint {}",
+            s("fingerprint")
+        ),
         "signature_mismatch" => "INVALID: signature verification failed".into(),
         "signature_missing" => format!("INVALID: signature verification failed ({})", s("reason")),
-        "signature_malformed" => "INVALID: signature verification failed (signature is not hex)".into(),
+        "signature_malformed" => {
+            "INVALID: signature verification failed (signature is not hex)".into()
+        }
         "unverifiable" => format!("UNVERIFIED: {}", s("reason")),
         "unchecked" => format!("UNCHECKED: {}", s("reason")),
         other => format!("unknown status {other}"),
@@ -103,18 +126,31 @@ fn every_golden_case() {
         .filter(|p| p.join("expected.json").is_file())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 25, "expected the golden cases, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 25,
+        "expected the golden cases, found {}",
+        dirs.len()
+    );
     let mut failures = Vec::new();
     for dir in &dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
-        let args: Vec<String> = expected["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+        let args: Vec<String> = expected["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
         let want_exit = expected["exit"].as_i64().unwrap();
         let mut problems = Vec::new();
 
         let text = run(dir, &args);
         if i64::from(text.status.code().unwrap_or(-1)) != want_exit {
-            problems.push(format!("text run exited {:?}, expected {want_exit}", text.status.code()));
+            problems.push(format!(
+                "text run exited {:?}, expected {want_exit}",
+                text.status.code()
+            ));
         }
         check_snapshot(dir, "expected.stdout", &text.stdout, bless, &mut problems);
         check_snapshot(dir, "expected.stderr", &text.stderr, bless, &mut problems);
@@ -123,7 +159,10 @@ fn every_golden_case() {
         json_args.extend(["--format".into(), "json".into()]);
         let json = run(dir, &json_args);
         if i64::from(json.status.code().unwrap_or(-1)) != want_exit {
-            problems.push(format!("json run exited {:?}, expected {want_exit}", json.status.code()));
+            problems.push(format!(
+                "json run exited {:?}, expected {want_exit}",
+                json.status.code()
+            ));
         }
         match serde_json::from_slice::<Value>(&json.stdout) {
             Err(e) => problems.push(format!("json output does not parse: {e}")),
@@ -132,7 +171,8 @@ fn every_golden_case() {
                     problems.push(format!("json exit_code is {}", report["exit_code"]));
                 }
                 let got = verdicts(&report);
-                let want: BTreeMap<String, String> = serde_json::from_value(expected["verdicts"].clone()).unwrap();
+                let want: BTreeMap<String, String> =
+                    serde_json::from_value(expected["verdicts"].clone()).unwrap();
                 for (k, v) in &want {
                     match got.get(k) {
                         Some(g) if g == v => {}
@@ -143,9 +183,17 @@ fn every_golden_case() {
                 for k in got.keys().filter(|k| !want.contains_key(*k)) {
                     problems.push(format!("{k}: unexpected verdict {:?}", got[k]));
                 }
-                let notices: usize = report["chains"].as_array().unwrap().iter().map(|c| c["notices"].as_array().unwrap().len()).sum();
+                let notices: usize = report["chains"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["notices"].as_array().unwrap().len())
+                    .sum();
                 if notices as u64 != expected["notices"].as_u64().unwrap() {
-                    problems.push(format!("{notices} notices, expected {}", expected["notices"]));
+                    problems.push(format!(
+                        "{notices} notices, expected {}",
+                        expected["notices"]
+                    ));
                 }
             }
         }
@@ -153,5 +201,11 @@ fn every_golden_case() {
             failures.push(format!("== {name}\n{}", problems.join("\n")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), dirs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
 }

@@ -114,7 +114,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             } else {
                 self.infer_missing(&mut walk, next_end, resume_from);
             }
-            bucket = self.bucket.to_owned();
+            self.bucket.clone_into(&mut bucket);
             link = carried.filter(|l| l.key == next_key && l.bucket == bucket);
             key = next_key;
             key_end = next_end;
@@ -229,7 +229,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                     next: own_link.map_or(Next::Starting(None), Next::Follow),
                 }
             }
-            Err((_, e)) => {
+            Err(e) => {
                 let status = match e {
                     SignatureError::UnknownKey(fingerprint) => DigestStatus::UnknownKey {
                         region: self.chain.location.region.clone(),

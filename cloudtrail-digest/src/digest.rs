@@ -196,7 +196,10 @@ impl<'a> Fields<'a> {
         parse_time(text).ok_or_else(|| self.malformed(field, "an ISO 8601 UTC time"))
     }
 
-    fn optional_time(&self, field: &'static str) -> Result<Option<DateTime<Utc>>, DigestFormatError> {
+    fn optional_time(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<DateTime<Utc>>, DigestFormatError> {
         self.optional_str(field)?
             .map(|t| parse_time(t).ok_or_else(|| self.malformed(field, "an ISO 8601 UTC time")))
             .transpose()
@@ -225,8 +228,12 @@ fn parse_file(map: &Map<String, Value>) -> Result<DigestFile, DigestFormatError>
             .nullable_str("previousDigestHashValue")?
             .map(|h| f.sha256(h, "previousDigestHashValue"))
             .transpose()?,
-        hash_algorithm: f.nullable_str("previousDigestHashAlgorithm")?.map(str::to_owned),
-        signature: f.nullable_str("previousDigestSignature")?.map(str::to_owned),
+        hash_algorithm: f
+            .nullable_str("previousDigestHashAlgorithm")?
+            .map(str::to_owned),
+        signature: f
+            .nullable_str("previousDigestSignature")?
+            .map(str::to_owned),
     };
     let Some(Value::Array(entries)) = map.get("logFiles") else {
         return Err(match map.get("logFiles") {
@@ -248,7 +255,9 @@ fn parse_file(map: &Map<String, Value>) -> Result<DigestFile, DigestFormatError>
         digest_s3_object: f.str("digestS3Object")?.to_owned(),
         digest_public_key_fingerprint: Fingerprint::from_hex(fingerprint)
             .ok_or_else(|| f.malformed("digestPublicKeyFingerprint", "32 hex characters"))?,
-        digest_signature_algorithm: f.optional_str("digestSignatureAlgorithm")?.map(str::to_owned),
+        digest_signature_algorithm: f
+            .optional_str("digestSignatureAlgorithm")?
+            .map(str::to_owned),
         newest_event_time: f.optional_time("newestEventTime")?,
         oldest_event_time: f.optional_time("oldestEventTime")?,
         previous,
@@ -295,8 +304,13 @@ mod tests {
         assert_eq!(f.aws_account_id, "327878933619");
         assert_eq!(f.digest_end_time_text, "2023-10-15T23:04:04Z");
         assert_eq!(f.digest_s3_bucket, "llm-guard-trail");
-        assert!(f.digest_s3_object.starts_with("AWSLogs/327878933619/CloudTrail-Digest/"));
-        assert_eq!(f.digest_public_key_fingerprint.as_str(), "be2f0b997552f44942837300ba1aba9d");
+        assert!(f
+            .digest_s3_object
+            .starts_with("AWSLogs/327878933619/CloudTrail-Digest/"));
+        assert_eq!(
+            f.digest_public_key_fingerprint.as_str(),
+            "be2f0b997552f44942837300ba1aba9d"
+        );
         assert_eq!(f.log_file_count(), 5);
         assert_eq!(f.log_files[0].hash_algorithm, "SHA-256");
         assert_eq!(f.previous.signature.as_ref().map(String::len), Some(512));
@@ -319,15 +333,24 @@ mod tests {
         );
         assert_eq!(
             edited("2023-10-15T23:04:04Z", "yesterday"),
-            DigestFormatError::Malformed { field: "digestEndTime".into(), expected: "an ISO 8601 UTC time" }
+            DigestFormatError::Malformed {
+                field: "digestEndTime".into(),
+                expected: "an ISO 8601 UTC time"
+            }
         );
         assert_eq!(
             edited("\"hashValue\":\"4309", "\"hashValue\":\"x309"),
-            DigestFormatError::Malformed { field: "logFiles[0].hashValue".into(), expected: "64 hex characters" }
+            DigestFormatError::Malformed {
+                field: "logFiles[0].hashValue".into(),
+                expected: "64 hex characters"
+            }
         );
         assert_eq!(
             edited("\"s3Bucket\"", "\"bucket\""),
-            DigestFormatError::Malformed { field: "logFiles[0].s3Bucket".into(), expected: "present" }
+            DigestFormatError::Malformed {
+                field: "logFiles[0].s3Bucket".into(),
+                expected: "present"
+            }
         );
         assert!(matches!(edited("{", "["), DigestFormatError::Json(_)));
     }

@@ -106,7 +106,10 @@ mod tests {
         assert_eq!(inflate_to_vec(&two, u64::MAX), Err(GzipError::TrailingData));
         let mut garbage = gz.clone();
         garbage.push(0);
-        assert_eq!(inflate_to_vec(&garbage, u64::MAX), Err(GzipError::TrailingData));
+        assert_eq!(
+            inflate_to_vec(&garbage, u64::MAX),
+            Err(GzipError::TrailingData)
+        );
         let mut bad_crc = gz.clone();
         let n = bad_crc.len();
         bad_crc[n - 6] ^= 1;
@@ -118,7 +121,7 @@ mod tests {
 
     #[test]
     fn enforces_limit() {
-        let gz = gzip(&[0u8; 100_000]);
+        let gz = gzip(&vec![0u8; 100_000]);
         assert_eq!(inflate_to_vec(&gz, 1000), Err(GzipError::TooLarge(1000)));
     }
 }

@@ -55,7 +55,10 @@ pub(crate) fn unreadable(error: &StoreError) -> Result<(), String> {
 }
 
 /// Fetches and checks log files in parallel on the rayon pool, in the order given.
-pub fn check_logs<S: ObjectStore + ?Sized>(store: &S, entries: &[&LogFileEntry]) -> Vec<LogOutcome> {
+pub fn check_logs<S: ObjectStore + ?Sized>(
+    store: &S,
+    entries: &[&LogFileEntry],
+) -> Vec<LogOutcome> {
     entries
         .par_iter()
         .map_init(Scratch::default, |scratch, entry| {
@@ -90,18 +93,28 @@ mod tests {
         let other = Sha256Hash::of(b"other");
         assert_eq!(
             check_log_bytes(&other, &gz, s),
-            LogStatus::HashMismatch { expected: other, actual: good }
+            LogStatus::HashMismatch {
+                expected: other,
+                actual: good
+            }
         );
         assert_eq!(
             check_log_bytes(&good, content, s),
-            LogStatus::InvalidFormat { reason: "not gzip".into() }
+            LogStatus::InvalidFormat {
+                reason: "not gzip".into()
+            }
         );
         let mut appended = gz.clone();
         appended.extend_from_slice(&gzip(b"{}"));
-        assert_eq!(check_log_bytes(&good, &appended, s), LogStatus::TrailingData);
+        assert_eq!(
+            check_log_bytes(&good, &appended, s),
+            LogStatus::TrailingData
+        );
         assert_eq!(
             check_log_bytes(&good, &gz[..gz.len() / 2], s),
-            LogStatus::InvalidFormat { reason: "corrupt gzip stream: truncated".into() }
+            LogStatus::InvalidFormat {
+                reason: "corrupt gzip stream: truncated".into()
+            }
         );
     }
 }

@@ -132,7 +132,10 @@ mod tests {
             Fingerprint::from_hex("D41D8CD98F00B204E9800998ECF8427E"),
             Some(Fingerprint::of_der(b""))
         );
-        assert_eq!(Fingerprint::from_hex("d41d8cd98f00b204e9800998ecf8427"), None);
+        assert_eq!(
+            Fingerprint::from_hex("d41d8cd98f00b204e9800998ecf8427"),
+            None
+        );
     }
 
     #[test]

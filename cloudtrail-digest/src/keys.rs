@@ -55,7 +55,7 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Builds a key from DER bytes (PKCS#1 `RSAPublicKey` or SubjectPublicKeyInfo). Bytes
+    /// Builds a key from DER bytes (PKCS#1 `RSAPublicKey` or `SubjectPublicKeyInfo`). Bytes
     /// that are neither still make a key, which fails every verification.
     pub fn from_der(der: &[u8], validity: Option<Validity>) -> Self {
         let key = RsaPublicKey::from_pkcs1_der(der)
@@ -257,24 +257,28 @@ impl PublicKeySet {
         &self,
         digest: Digest,
         signature: &Signature,
-    ) -> Result<VerifiedDigest, (Digest, SignatureError)> {
+    ) -> Result<VerifiedDigest, SignatureError> {
         let fingerprint = digest.file().digest_public_key_fingerprint.clone();
         let Some(key) = self.keys.get(&fingerprint) else {
-            return Err((digest, SignatureError::UnknownKey(fingerprint)));
+            return Err(SignatureError::UnknownKey(fingerprint));
         };
         let Ok(rsa_key) = &key.key else {
-            return Err((digest, SignatureError::UnloadableKey(fingerprint)));
+            return Err(SignatureError::UnloadableKey(fingerprint));
         };
         let hashed = {
             use sha2::Digest as _;
             sha2::Sha256::digest(SigningString::new(&digest).as_bytes())
         };
-        match rsa_key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed, signature.as_bytes()) {
+        match rsa_key.verify(
+            Pkcs1v15Sign::new::<sha2::Sha256>(),
+            &hashed,
+            signature.as_bytes(),
+        ) {
             Ok(()) => Ok(VerifiedDigest {
                 digest,
                 fingerprint,
             }),
-            Err(_) => Err((digest, SignatureError::Mismatch)),
+            Err(_) => Err(SignatureError::Mismatch),
         }
     }
 }
@@ -315,14 +319,18 @@ mod tests {
             let key = set.get(&Fingerprint::from_hex(fp).unwrap()).unwrap();
             assert!(key.is_usable(), "{fp}");
         }
-        let k = set.get(&Fingerprint::from_hex("7f3f401420072e50a65a141430817ab3").unwrap()).unwrap();
+        let k = set
+            .get(&Fingerprint::from_hex("7f3f401420072e50a65a141430817ab3").unwrap())
+            .unwrap();
         assert_eq!(k.validity().unwrap().start.timestamp(), 1_453_076_702);
     }
 
     #[test]
     fn refuses_a_wrong_fingerprint() {
-        let text = String::from_utf8(SAMPLES.to_vec()).unwrap()
-            .replace("8933b39ddc64d26d8e14ffbf6566fee4", "8933b39ddc64d26d8e14ffbf6566fee5");
+        let text = String::from_utf8(SAMPLES.to_vec()).unwrap().replace(
+            "8933b39ddc64d26d8e14ffbf6566fee4",
+            "8933b39ddc64d26d8e14ffbf6566fee5",
+        );
         let err = PublicKeySet::from_list_public_keys_json(text.as_bytes()).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -337,13 +345,20 @@ mod tests {
         let key = set.iter().next().unwrap();
         assert_eq!(key.validity().unwrap().start.timestamp(), 1_453_076_702);
         let b64 = "MIIBCgKCAQEAlSS3cl92HDycr/MTj0moOhas8habjrraXw+KzlWF0axSI2tcF+3iJ9BKQAVSKxGwxwu3m0wG3J+kUl1xboEcEPHYoIYMbgfSw7KGnuDKwkLzsQWhUJ0cIbOHASox1vv/5fNXkrHhGbDCHeVXm804c83nvHUEFYThr1PfyP/8HwrCtR3FX5OANtQCP61C1nJtSSkC8JSQUOrIP4CuwJjc+4WGDk+BGH5m9iuiAKkipEHWmUl8/P7XpfpWQuk4h8g3pXZOrNXr08lbh4d39svj7UqdhvOXoBISp9t/EXYuePGEtBdrKD9Dz+VHwyUPtBQvYr9BnkF88qBnaPNhS44rzwIDAQAB";
-        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
         let pem = format!(
             "-----BEGIN RSA PUBLIC KEY-----\n{}\n-----END RSA PUBLIC KEY-----\n",
             lines.join("\n")
         );
         let from_pem = PublicKeySet::from_file_bytes(pem.as_bytes()).unwrap();
-        assert_eq!(from_pem.iter().next().unwrap().fingerprint(), key.fingerprint());
+        assert_eq!(
+            from_pem.iter().next().unwrap().fingerprint(),
+            key.fingerprint()
+        );
         assert!(PublicKeySet::from_file_bytes(b"not a key").is_err());
     }
 }

@@ -39,7 +39,10 @@ impl Location {
             out.push_str(org);
             out.push('/');
         }
-        out.push_str(&format!("{}/{kind}/{}/", self.account_id, self.region));
+        for part in [self.account_id.as_str(), kind, self.region.as_str()] {
+            out.push_str(part);
+            out.push('/');
+        }
         out
     }
 
@@ -178,7 +181,11 @@ fn split_key<'k>(key: &'k str, kind: &str) -> Result<(Location, [&'k str; 3], &'
         account_id: account_id.to_owned(),
         region: region.to_owned(),
     };
-    Ok((location, [parts[n - 4], parts[n - 3], parts[n - 2]], parts[n - 1]))
+    Ok((
+        location,
+        [parts[n - 4], parts[n - 3], parts[n - 2]],
+        parts[n - 1],
+    ))
 }
 
 fn check_date_folders(folders: [&str; 3], time: DateTime<Utc>) -> Result<(), KeyError> {
@@ -319,11 +326,17 @@ mod tests {
     #[test]
     fn rejects_malformed_digest_keys() {
         for (key, why) in [
-            ("AWSLogs/1/CloudTrail-Digest/r/2023/10/15/x.json.gz", "12-digit"),
+            (
+                "AWSLogs/1/CloudTrail-Digest/r/2023/10/15/x.json.gz",
+                "12-digit",
+            ),
             (&REAL.replace("/15/", "/16/"), "date folders"),
             (&REAL.replace("230404Z", "236404Z"), "YYYYMMDDTHHMMSSZ"),
             (&REAL.replace(".json.gz", ".json"), ".json.gz"),
-            (&REAL.replace("CloudTrail-Digest/", "CloudTrail/"), "CloudTrail-Digest"),
+            (
+                &REAL.replace("CloudTrail-Digest/", "CloudTrail/"),
+                "CloudTrail-Digest",
+            ),
         ] {
             let e = DigestKey::parse(key).unwrap_err();
             assert!(e.0.contains(why), "{key}: {e}");

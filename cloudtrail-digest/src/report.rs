@@ -114,7 +114,9 @@ impl DigestStatus {
             Self::UnknownKey {
                 region,
                 fingerprint,
-            } => format!("INVALID: public key not found in region {region} for fingerprint {fingerprint}"),
+            } => format!(
+                "INVALID: public key not found in region {region} for fingerprint {fingerprint}"
+            ),
             Self::UnloadableKey { fingerprint } => {
                 format!("INVALID: Unable to load PKCS #1 key with fingerprint {fingerprint}")
             }

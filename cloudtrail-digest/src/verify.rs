@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::chain::{ChainWalker, Listed};
 use crate::error::{Error, Result};
 use crate::hash;
-use crate::keys::PublicKeySet;
+use crate::keys::{PublicKeySet, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
 use crate::report::{ChainReport, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
@@ -33,7 +33,10 @@ impl Selection {
         let loc = &chain.location;
         (self.account_ids.is_empty() || self.account_ids.contains(&loc.account_id))
             && (self.regions.is_empty() || self.regions.contains(&loc.region))
-            && self.trail_name.as_ref().is_none_or(|t| *t == chain.trail_name)
+            && self
+                .trail_name
+                .as_ref()
+                .is_none_or(|t| *t == chain.trail_name)
     }
 }
 
@@ -47,12 +50,18 @@ pub struct Discovery {
 }
 
 /// Lists every digest key under `prefix` in `bucket` and groups them by chain.
-pub fn discover<S: ObjectStore + ?Sized>(store: &S, bucket: &str, prefix: &str) -> Result<Discovery> {
-    let keys = store.list(bucket, prefix, None).map_err(|source| Error::List {
-        bucket: bucket.to_owned(),
-        prefix: prefix.to_owned(),
-        source,
-    })?;
+pub fn discover<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Discovery> {
+    let keys = store
+        .list(bucket, prefix, None)
+        .map_err(|source| Error::List {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            source,
+        })?;
     let mut found = Discovery::default();
     for key in keys {
         if !key.contains("/CloudTrail-Digest/") {
@@ -136,18 +145,22 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
         backfill,
     };
     let standard = walker(false).walk(listed(false));
-    let backfill = walker(true).walk(listed(true));
+    let backfills = walker(true).walk(listed(true));
 
     let mut notices = standard.notices;
-    notices.extend(backfill.notices);
-    let walked: Vec<_> = standard.outcomes.into_iter().chain(backfill.outcomes).collect();
-    let entries: Vec<_> = walked
+    notices.extend(backfills.notices);
+    let outcomes: Vec<_> = standard
+        .outcomes
+        .into_iter()
+        .chain(backfills.outcomes)
+        .collect();
+    let entries: Vec<_> = outcomes
         .iter()
         .filter_map(|(_, v)| v.as_ref())
-        .flat_map(|v| v.log_files())
+        .flat_map(VerifiedDigest::log_files)
         .collect();
     let mut checked = hash::check_logs(store, &entries).into_iter();
-    let digests = walked
+    let digests = outcomes
         .into_iter()
         .map(|(mut outcome, verified)| {
             if let Some(v) = verified {

@@ -33,7 +33,9 @@ pub struct Case {
 }
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 3, 1, 0, 12, 34).single().expect("valid time")
+    Utc.with_ymd_and_hms(2024, 3, 1, 0, 12, 34)
+        .single()
+        .expect("valid time")
 }
 
 /// The standard single-region trail of most cases.
@@ -85,15 +87,18 @@ impl Case {
     /// Expects every digest and log of a generated chain to be valid.
     fn expect_valid(&mut self, digests: &[GenDigest], backfill: bool) {
         for d in digests {
-            self.verdicts.insert(digest_line(&self.bucket, &d.key, backfill), "valid".into());
+            self.verdicts
+                .insert(digest_line(&self.bucket, &d.key, backfill), "valid".into());
             for l in &d.logs {
-                self.verdicts.insert(log_line(&self.bucket, l), "valid".into());
+                self.verdicts
+                    .insert(log_line(&self.bucket, l), "valid".into());
             }
         }
     }
 
     fn expect_digest(&mut self, d: &GenDigest, verdict: &str) {
-        self.verdicts.insert(digest_line(&self.bucket, &d.key, false), verdict.into());
+        self.verdicts
+            .insert(digest_line(&self.bucket, &d.key, false), verdict.into());
         // A digest that does not verify is never used to check logs.
         if verdict != "valid" {
             for l in &d.logs {
@@ -103,7 +108,8 @@ impl Case {
     }
 
     fn expect_log(&mut self, key: &str, verdict: &str) {
-        self.verdicts.insert(log_line(&self.bucket, key), verdict.into());
+        self.verdicts
+            .insert(log_line(&self.bucket, key), verdict.into());
     }
 
     fn obj(&mut self, key: &str) -> &mut Obj {
@@ -162,7 +168,13 @@ fn base(ctx: &Ctx, name: &'static str, description: &str, n: usize) -> (Case, Ve
     (case, digests)
 }
 
-fn log_tamper(ctx: &Ctx, name: &'static str, description: &str, verdict: &str, f: impl Fn(&[u8]) -> Vec<u8>) -> Case {
+fn log_tamper(
+    ctx: &Ctx,
+    name: &'static str,
+    description: &str,
+    verdict: &str,
+    f: impl Fn(&[u8]) -> Vec<u8>,
+) -> Case {
     let (mut case, digests) = base(ctx, name, description, 4);
     let key = digests[1].logs[0].clone();
     let body = f(&case.obj(&key).body);
@@ -178,24 +190,60 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
     let ctx = Ctx { keys };
     let mut cases = Vec::new();
 
-    cases.push(base(&ctx, "valid-chain", "Four hourly digests with two logs each, untouched: all valid, exit 0.", 4).0);
+    cases.push(
+        base(
+            &ctx,
+            "valid-chain",
+            "Four hourly digests with two logs each, untouched: all valid, exit 0.",
+            4,
+        )
+        .0,
+    );
 
-    cases.push(log_tamper(&ctx, "log-altered", "One event in a log edited: hash value doesn't match.", "INVALID: hash value doesn't match", |gz| {
-        let text = String::from_utf8(inflate(gz)).expect("utf8").replacen("203.0.113.", "198.51.100.", 1);
-        gzip(text.as_bytes())
-    }));
-    cases.push(log_tamper(&ctx, "log-not-gzip", "A log replaced by its inflated JSON: invalid format.", "INVALID: invalid format (not gzip)", inflate));
-    cases.push(log_tamper(&ctx, "log-truncated-gzip", "A log cut in half: invalid format.", "INVALID: invalid format (corrupt gzip stream: truncated)", |gz| gz[..gz.len() / 2].to_vec()));
+    cases.push(log_tamper(
+        &ctx,
+        "log-altered",
+        "One event in a log edited: hash value doesn't match.",
+        "INVALID: hash value doesn't match",
+        |gz| {
+            let text = String::from_utf8(inflate(gz)).expect("utf8").replacen(
+                "203.0.113.",
+                "198.51.100.",
+                1,
+            );
+            gzip(text.as_bytes())
+        },
+    ));
+    cases.push(log_tamper(
+        &ctx,
+        "log-not-gzip",
+        "A log replaced by its inflated JSON: invalid format.",
+        "INVALID: invalid format (not gzip)",
+        inflate,
+    ));
+    cases.push(log_tamper(
+        &ctx,
+        "log-truncated-gzip",
+        "A log cut in half: invalid format.",
+        "INVALID: invalid format (corrupt gzip stream: truncated)",
+        |gz| gz[..gz.len() / 2].to_vec(),
+    ));
     cases.push(log_tamper(&ctx, "log-appended-gzip-member", "A second gzip member (an injected record) appended to a log: rejected, although the first member's hash matches.", "INVALID: unexpected data after end of compressed stream", |gz| {
         let mut v = gz.to_vec();
         v.extend_from_slice(&gzip(br#"{"Records":[{"eventName":"Injected"}]}"#));
         v
     }));
-    cases.push(log_tamper(&ctx, "log-trailing-garbage", "Garbage bytes after a log's gzip stream: rejected.", "INVALID: unexpected data after end of compressed stream", |gz| {
-        let mut v = gz.to_vec();
-        v.extend_from_slice(b"\0\0garbage");
-        v
-    }));
+    cases.push(log_tamper(
+        &ctx,
+        "log-trailing-garbage",
+        "Garbage bytes after a log's gzip stream: rejected.",
+        "INVALID: unexpected data after end of compressed stream",
+        |gz| {
+            let mut v = gz.to_vec();
+            v.extend_from_slice(b"\0\0garbage");
+            v
+        },
+    ));
 
     {
         let (mut case, d) = base(&ctx, "log-deleted", "One log deleted: not found.", 4);
@@ -217,12 +265,20 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         case.tree.objects.remove(&d[1].key);
         case.tree.objects.remove(&d[2].key);
         case.expect_digest(&d[2], "INVALID: not found");
-        case.expect_digest(&d[1], "INVALID: not found (inferred: no digest covers this hour)");
+        case.expect_digest(
+            &d[1],
+            "INVALID: not found (inferred: no digest covers this hour)",
+        );
         case.exit = 1;
         cases.push(case);
     }
     {
-        let (mut case, d) = base(&ctx, "oldest-digest-deleted", "The oldest digest deleted: its successor names it, so it is not found.", 4);
+        let (mut case, d) = base(
+            &ctx,
+            "oldest-digest-deleted",
+            "The oldest digest deleted: its successor names it, so it is not found.",
+            4,
+        );
         case.tree.objects.remove(&d[0].key);
         case.expect_digest(&d[0], "INVALID: not found");
         case.exit = 1;
@@ -231,11 +287,19 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
     {
         let (mut case, d) = base(&ctx, "digest-json-edited", "A digest's JSON edited to hide an altered log (its hashValue updated), not re-signed: signature verification failed.", 4);
         let log = d[2].logs[0].clone();
-        let altered = String::from_utf8(inflate(&case.obj(&log).body)).expect("utf8").replacen("203.0.113.", "192.0.2.", 1);
+        let altered = String::from_utf8(inflate(&case.obj(&log).body))
+            .expect("utf8")
+            .replacen("203.0.113.", "192.0.2.", 1);
         let new_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(altered.as_bytes()));
         case.obj(&log).body = gzip(altered.as_bytes());
         let text = String::from_utf8(d[2].json.clone()).expect("utf8");
-        let old_hash = text.split("\"hashValue\":\"").nth(1).expect("entry").get(..64).expect("hash").to_owned();
+        let old_hash = text
+            .split("\"hashValue\":\"")
+            .nth(1)
+            .expect("entry")
+            .get(..64)
+            .expect("hash")
+            .to_owned();
         case.set_digest_json(&d[2].key, text.replacen(&old_hash, &new_hash, 1).as_bytes());
         case.expect_digest(&d[2], "INVALID: signature verification failed");
         case.exit = 1;
@@ -262,15 +326,26 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
     {
         let (mut case, d) = base(&ctx, "signature-metadata-removed", "A digest's sidecar kept but its signature metadata removed, as an S3 copy without metadata would: signature verification failed.", 4);
         case.obj(&d[2].key).metadata = Some(BTreeMap::new());
-        case.expect_digest(&d[2], "INVALID: signature verification failed (S3 metadata has no signature)");
+        case.expect_digest(
+            &d[2],
+            "INVALID: signature verification failed (S3 metadata has no signature)",
+        );
         case.exit = 1;
         cases.push(case);
     }
     {
-        let (mut case, d) = base(&ctx, "signature-not-hex", "A digest's signature metadata is not hex: signature verification failed.", 4);
+        let (mut case, d) = base(
+            &ctx,
+            "signature-not-hex",
+            "A digest's signature metadata is not hex: signature verification failed.",
+            4,
+        );
         let meta = case.obj(&d[2].key).metadata.as_mut().expect("meta");
         meta.insert("signature".into(), "zz".repeat(256));
-        case.expect_digest(&d[2], "INVALID: signature verification failed (signature is not hex)");
+        case.expect_digest(
+            &d[2],
+            "INVALID: signature verification failed (signature is not hex)",
+        );
         case.exit = 1;
         cases.push(case);
     }
@@ -292,7 +367,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
         case.public_keys.push(ctx.key_entry(0));
         case.expect_valid(&d, false);
-        let verdict = format!("INVALID: public key not found in region us-east-1 for fingerprint {}", ctx.keys[1].fingerprint);
+        let verdict = format!(
+            "INVALID: public key not found in region us-east-1 for fingerprint {}",
+            ctx.keys[1].fingerprint
+        );
         case.expect_digest(&d[3], &verdict);
         case.exit = 1;
         cases.push(case);
@@ -310,11 +388,20 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
                 "Fingerprint": fp,
             })
         });
-        let text = String::from_utf8(d[3].json.clone()).expect("utf8").replace(&ctx.keys[0].fingerprint, &fp);
+        let text = String::from_utf8(d[3].json.clone())
+            .expect("utf8")
+            .replace(&ctx.keys[0].fingerprint, &fp);
         case.set_digest_json(&d[3].key, text.as_bytes());
         let sig = resign(&ctx.keys[0], text.as_bytes()).expect("resign");
-        case.obj(&d[3].key).metadata.as_mut().expect("meta").insert("signature".into(), sig);
-        case.expect_digest(&d[3], &format!("INVALID: Unable to load PKCS #1 key with fingerprint {fp}"));
+        case.obj(&d[3].key)
+            .metadata
+            .as_mut()
+            .expect("meta")
+            .insert("signature".into(), sig);
+        case.expect_digest(
+            &d[3],
+            &format!("INVALID: Unable to load PKCS #1 key with fingerprint {fp}"),
+        );
         case.exit = 1;
         cases.push(case);
     }
@@ -342,7 +429,14 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         let d = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(3), None);
         let mut bh = hours(2);
         bh[0].logs = 1;
-        let b = g.chain(&mut case.tree, &spec, &keys, t0(), &bh, Some(t0() + Duration::hours(5)));
+        let b = g.chain(
+            &mut case.tree,
+            &spec,
+            &keys,
+            t0(),
+            &bh,
+            Some(t0() + Duration::hours(5)),
+        );
         case.public_keys.push(ctx.key_entry(0));
         case.expect_valid(&d, false);
         case.expect_valid(&b, true);
@@ -373,7 +467,11 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
     {
         let mut spec = standard_trail();
         spec.prefix = Some("cloudtrail/prod".into());
-        let mut case = Case::new("key-prefix", "A trail with an S3 key prefix (cloudtrail/prod/AWSLogs/...): all valid.", &spec.bucket);
+        let mut case = Case::new(
+            "key-prefix",
+            "A trail with an S3 key prefix (cloudtrail/prod/AWSLogs/...): all valid.",
+            &spec.bucket,
+        );
         let mut g = Generator::new(19);
         let keys: Vec<&TestKey> = ctx.keys.iter().collect();
         let d = g.chain(&mut case.tree, &spec, &keys, t0(), &hours(3), None);
@@ -390,8 +488,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         h[2].key = 1;
         h[3].key = 1;
         let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
-        case.public_keys.push(ctx.keys[0].list_entry(t0() - Duration::days(20), t0() + Duration::hours(3)));
-        case.public_keys.push(ctx.keys[1].list_entry(t0() + Duration::hours(1), t0() + Duration::days(30)));
+        case.public_keys
+            .push(ctx.keys[0].list_entry(t0() - Duration::days(20), t0() + Duration::hours(3)));
+        case.public_keys
+            .push(ctx.keys[1].list_entry(t0() + Duration::hours(1), t0() + Duration::days(30)));
         case.expect_valid(&d, false);
         cases.push(case);
     }
@@ -413,7 +513,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         for obj in case.tree.objects.values_mut() {
             obj.metadata = None;
         }
-        case.expect_digest(&d[3], "UNVERIFIED: no signature: no S3 metadata and no successor digest names it");
+        case.expect_digest(
+            &d[3],
+            "UNVERIFIED: no signature: no S3 metadata and no successor digest names it",
+        );
         case.exit = 3;
         cases.push(case);
     }
@@ -425,9 +528,16 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         let text = text.replacen(&old, escaping, 1);
         case.set_digest_json(&d[3].key, text.as_bytes());
         let sig = resign(&ctx.keys[0], text.as_bytes()).expect("resign");
-        case.obj(&d[3].key).metadata.as_mut().expect("meta").insert("signature".into(), sig);
+        case.obj(&d[3].key)
+            .metadata
+            .as_mut()
+            .expect("meta")
+            .insert("signature".into(), sig);
         case.verdicts.remove(&log_line(&case.bucket, &d[3].logs[0]));
-        case.expect_log("AWSLogs/../../../outside.json.gz", "UNCHECKED: key resolves outside the store root");
+        case.expect_log(
+            "AWSLogs/../../../outside.json.gz",
+            "UNCHECKED: key resolves outside the store root",
+        );
         case.exit = 2;
         cases.push(case);
     }

@@ -1,5 +1,8 @@
 //! Deterministic generator of signed CloudTrail trees, for tests and benchmarks.
 //!
+//! Generated data is trusted: an `expect` here marks a bug in the generator, not bad input.
+#![allow(clippy::missing_panics_doc)]
+//!
 //! **Test-only.** Everything here is signed with the keys under `testdata/keys/`, which are
 //! published in this repository and must never be trusted for anything real.
 //!
@@ -58,7 +61,8 @@ impl TestKey {
     /// Loads `test-only-key-N.pem` from a directory.
     pub fn load(dir: &Path, n: usize) -> Result<Self> {
         let path = dir.join(format!("test-only-key-{n}.pem"));
-        let pem = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let pem = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         Self::from_pem(&pem)
     }
 
@@ -177,7 +181,12 @@ impl TrailSpec {
             s.push_str(o);
             s.push('/');
         }
-        s.push_str(&format!("{}/{kind}/{}/", self.account, self.region));
+        s.push_str(&self.account);
+        s.push('/');
+        s.push_str(kind);
+        s.push('/');
+        s.push_str(&self.region);
+        s.push('/');
         s
     }
 
@@ -305,10 +314,7 @@ impl Generator {
             .iter()
             .map(|t| {
                 let (source, name) = EVENTS[(self.rng.next_u32() as usize) % EVENTS.len()];
-                let ip = format!(
-                    "203.0.113.{}",
-                    self.rng.next_u32() % 254 + 1
-                );
+                let ip = format!("203.0.113.{}", self.rng.next_u32() % 254 + 1);
                 json!({
                     "eventVersion": "1.09",
                     "userIdentity": {
@@ -364,9 +370,14 @@ impl Generator {
             }
             let mut entries = Vec::new();
             let mut log_keys = Vec::new();
-            let (mut oldest, mut newest): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
+            let (mut oldest, mut newest): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+                (None, None);
             for j in 0..hour.logs {
-                let delivered = hour_start + Duration::minutes(5 + 50 * i64::try_from(j).unwrap_or(0) / i64::try_from(hour.logs).unwrap_or(1));
+                let delivered = hour_start
+                    + Duration::minutes(
+                        5 + 50 * i64::try_from(j).unwrap_or(0)
+                            / i64::try_from(hour.logs).unwrap_or(1),
+                    );
                 let (body, o, n) = self.log_body(spec, delivered - Duration::minutes(5), delivered);
                 let unique = self.unique();
                 let key = spec.log_key(delivered, &unique);
@@ -380,7 +391,13 @@ impl Generator {
                 }));
                 oldest = Some(oldest.map_or(o, |x| x.min(o)));
                 newest = Some(newest.map_or(n, |x| x.max(n)));
-                tree.objects.insert(key.clone(), Obj { body: gzip(&body), metadata: None });
+                tree.objects.insert(
+                    key.clone(),
+                    Obj {
+                        body: gzip(&body),
+                        metadata: None,
+                    },
+                );
                 log_keys.push(key);
             }
             let key = spec.digest_key(hour_end, backfill.is_some());
@@ -412,8 +429,20 @@ impl Generator {
             if let Some(ts) = backfill {
                 meta.insert("backfill-generation-timestamp".to_owned(), ct_time(ts));
             }
-            tree.objects.insert(key.clone(), Obj { body: gzip(&json_bytes), metadata: Some(meta) });
-            let d = GenDigest { key, end: hour_end, json: json_bytes, signature, logs: log_keys };
+            tree.objects.insert(
+                key.clone(),
+                Obj {
+                    body: gzip(&json_bytes),
+                    metadata: Some(meta),
+                },
+            );
+            let d = GenDigest {
+                key,
+                end: hour_end,
+                json: json_bytes,
+                signature,
+                logs: log_keys,
+            };
             prev = Some(d.clone());
             out.push(d);
         }
@@ -440,7 +469,14 @@ pub const DIGEST_FIELDS: &[&str] = &[
     "logFiles",
 ];
 
-const LOG_FIELDS: &[&str] = &["s3Bucket", "s3Object", "hashValue", "hashAlgorithm", "newestEventTime", "oldestEventTime"];
+const LOG_FIELDS: &[&str] = &[
+    "s3Bucket",
+    "s3Object",
+    "hashValue",
+    "hashAlgorithm",
+    "newestEventTime",
+    "oldestEventTime",
+];
 
 /// Serializes a digest object in CloudTrail's field order, compact, with `\/` escapes.
 pub fn ordered_digest_json(digest: &Value) -> Vec<u8> {
@@ -468,7 +504,13 @@ pub fn ordered_digest_json(digest: &Value) -> Vec<u8> {
 
 /// The signing string for inflated digest bytes (spec section 3).
 pub fn signing_string(json_bytes: &[u8], digest: &Value) -> Vec<u8> {
-    let s = |f: &str| digest.get(f).and_then(Value::as_str).unwrap_or("null").to_owned();
+    let s = |f: &str| {
+        digest
+            .get(f)
+            .and_then(Value::as_str)
+            .unwrap_or("null")
+            .to_owned()
+    };
     format!(
         "{}\n{}/{}\n{}\n{}",
         s("digestEndTime"),

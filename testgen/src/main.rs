@@ -12,14 +12,20 @@ use cloudtrail_digest_testgen::{cases, TestKey};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["keys", dir] => {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir)?;
             for n in 1..=2 {
                 let pem = TestKey::generate_pem(0x1FED_F00D + n)?;
                 let path = dir.join(format!("test-only-key-{n}.pem"));
-                std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, pem)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             Ok(())
         }

@@ -26,7 +26,12 @@ fn regenerating_changes_no_committed_byte() {
     cloudtrail_digest_testgen::cases::write_all(&testdata.join("keys"), tmp.path()).unwrap();
     let committed: BTreeSet<PathBuf> = files(&testdata.join("cases"))
         .into_iter()
-        .filter(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("stdout" | "stderr")))
+        .filter(|p| {
+            !matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("stdout" | "stderr")
+            )
+        })
         .collect();
     let generated = files(tmp.path());
     let mut problems: Vec<String> = committed
@@ -34,9 +39,15 @@ fn regenerating_changes_no_committed_byte() {
         .map(|p| format!("only in one tree: {}", p.display()))
         .collect();
     for p in committed.intersection(&generated) {
-        if std::fs::read(testdata.join("cases").join(p)).unwrap() != std::fs::read(tmp.path().join(p)).unwrap() {
+        if std::fs::read(testdata.join("cases").join(p)).unwrap()
+            != std::fs::read(tmp.path().join(p)).unwrap()
+        {
             problems.push(format!("differs: {}", p.display()));
         }
     }
-    assert!(problems.is_empty(), "regenerated testdata differs from the committed one:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "regenerated testdata differs from the committed one:\n{}",
+        problems.join("\n")
+    );
 }

@@ -24,7 +24,10 @@ impl FsStore {
     pub fn new(root: impl Into<PathBuf>, bucket: impl Into<String>) -> io::Result<Self> {
         let root = root.into().canonicalize()?;
         if !root.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a directory",
+            ));
         }
         Ok(Self {
             root,
@@ -77,14 +80,14 @@ impl FsStore {
         let path = self.root.join(rel);
         // Symlinks may lead out: resolve what exists and check it is still inside.
         match path.canonicalize() {
-            Ok(real) if real.starts_with(&self.root) => Ok(path),
+            Ok(resolved) if resolved.starts_with(&self.root) => Ok(path),
             Ok(_) => Err(outside()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
             Err(e) => Err(io_error(&e)),
         }
     }
 
-    fn read_sidecar(&self, path: &Path) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+    fn read_sidecar(path: &Path) -> Result<Option<BTreeMap<String, String>>, StoreError> {
         let mut sidecar = path.as_os_str().to_owned();
         sidecar.push(SIDECAR_SUFFIX);
         let sidecar = PathBuf::from(sidecar);
@@ -159,7 +162,7 @@ impl ObjectStore for FsStore {
         self.check_bucket(bucket)?;
         let path = self.path_of(key)?;
         let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
-        let metadata = self.read_sidecar(&path)?;
+        let metadata = Self::read_sidecar(&path)?;
         Ok(Object { body, metadata })
     }
 }
@@ -231,7 +234,8 @@ mod tests {
             ["AWSLogs/a/x.json.gz", "AWSLogs/a/y.json.gz"]
         );
         assert_eq!(
-            s.list("b", "AWSLogs/a/", Some("AWSLogs/a/x.json.gz")).unwrap(),
+            s.list("b", "AWSLogs/a/", Some("AWSLogs/a/x.json.gz"))
+                .unwrap(),
             ["AWSLogs/a/y.json.gz"]
         );
         let x = s.get("b", "AWSLogs/a/x.json.gz").unwrap();
@@ -252,12 +256,23 @@ mod tests {
     #[test]
     fn refuses_keys_escaping_the_root() {
         let (d, s) = store();
-        for key in ["../secret", "AWSLogs/../../secret", "/etc/passwd", "AWSLogs//x", "a\\b"] {
-            assert_eq!(s.get("b", key).unwrap_err().kind(), StoreErrorKind::OutsideRoot, "{key}");
+        for key in [
+            "../secret",
+            "AWSLogs/../../secret",
+            "/etc/passwd",
+            "AWSLogs//x",
+            "a\\b",
+        ] {
+            assert_eq!(
+                s.get("b", key).unwrap_err().kind(),
+                StoreErrorKind::OutsideRoot,
+                "{key}"
+            );
         }
         #[cfg(unix)]
         {
-            std::os::unix::fs::symlink(d.path().join("secret"), s.root().join("AWSLogs/a/link")).unwrap();
+            std::os::unix::fs::symlink(d.path().join("secret"), s.root().join("AWSLogs/a/link"))
+                .unwrap();
             assert_eq!(
                 s.get("b", "AWSLogs/a/link").unwrap_err().kind(),
                 StoreErrorKind::OutsideRoot
