@@ -27,18 +27,27 @@ fn inflate_and_hash(c: &mut Criterion) {
 
 fn digest_and_signature(c: &mut Criterion) {
     let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases/valid-chain");
-    let keys = PublicKeySet::from_file_bytes(&std::fs::read(case.join("public-keys.json")).expect("keys"))
-        .expect("keys parse");
+    let keys =
+        PublicKeySet::from_file_bytes(&std::fs::read(case.join("public-keys.json")).expect("keys"))
+            .expect("keys parse");
     let key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/01/111122223333_CloudTrail-Digest_us-east-1_management-events_us-east-1_20240301T041234Z.json.gz";
     let path = case.join("example-trail-bucket").join(key);
     let gz = std::fs::read(&path).expect("digest");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(format!("{}.meta.json", path.display())).expect("meta")).expect("json");
-    let signature = Signature::from_hex(meta["Metadata"]["signature"].as_str().expect("sig")).expect("hex");
-    c.bench_function("digest_parse", |b| b.iter(|| Digest::from_gzip(black_box(&gz)).expect("digest")));
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!("{}.meta.json", path.display())).expect("meta"),
+    )
+    .expect("json");
+    let signature =
+        Signature::from_hex(meta["Metadata"]["signature"].as_str().expect("sig")).expect("hex");
+    c.bench_function("digest_parse", |b| {
+        b.iter(|| Digest::from_gzip(black_box(&gz)).expect("digest"))
+    });
     let digest = Digest::from_gzip(&gz).expect("digest");
     c.bench_function("signature_verify_rsa2048", |b| {
-        b.iter(|| keys.verify(black_box(digest.clone()), &signature).expect("verifies"));
+        b.iter(|| {
+            keys.verify(black_box(digest.clone()), &signature)
+                .expect("verifies")
+        });
     });
 }
 

@@ -1,0 +1,339 @@
+//! The command line's behaviour beyond the golden cases: bad inputs, filters, time ranges.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/cases")
+        .join(name)
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cloudtrail-digest")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).expect("JSON report")
+}
+
+const BUCKET: &str = "example-trail-bucket";
+
+#[test]
+fn bad_inputs_get_one_clear_line_and_exit_2() {
+    let dir = case("valid-chain");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "validate",
+                "no-such-dir",
+                "--public-keys",
+                "public-keys.json",
+            ],
+            "no-such-dir: not a directory",
+        ),
+        (
+            &["validate", BUCKET, "--public-keys", "missing.json"],
+            "cannot read public key file missing.json",
+        ),
+        (
+            &["validate", BUCKET, "--public-keys", "expected.json"],
+            "public key file expected.json: no PublicKeyList array",
+        ),
+        (
+            &[
+                "validate",
+                BUCKET,
+                "--public-keys",
+                "public-keys.json",
+                "--start-time",
+                "yesterday",
+            ],
+            "\"yesterday\" is not a UTC time",
+        ),
+        (
+            &[
+                "validate",
+                BUCKET,
+                "--public-keys",
+                "public-keys.json",
+                "--start-time",
+                "2024-03-02",
+                "--end-time",
+                "2024-03-01",
+            ],
+            "is after end time",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = run(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_key_file_with_a_wrong_fingerprint_is_refused_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(case("valid-chain").join("public-keys.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let fp = v["PublicKeyList"][0]["Fingerprint"].as_str().unwrap();
+    let wrong = format!("{}{}", &fp[..31], if fp.ends_with('0') { "1" } else { "0" });
+    let path = tmp.path().join("keys.json");
+    std::fs::write(&path, text.replace(fp, &wrong)).unwrap();
+    let out = run(
+        &case("valid-chain"),
+        &["validate", BUCKET, "--public-keys", path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("keys.json: key 0: Fingerprint")
+            && err.contains("is not the MD5 of its Value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = run(&case("valid-chain"), &["validate", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "0  everything in range verified",
+        "1  integrity findings",
+        "2  usage or operational error",
+        "3  nothing invalid, but coverage incomplete",
+    ] {
+        assert!(help.contains(line), "{help}");
+    }
+}
+
+#[test]
+fn filters_select_chains() {
+    let dir = case("org-trail");
+    let base = [
+        "validate",
+        "example-org-bucket",
+        "--public-keys",
+        "public-keys.json",
+        "--format",
+        "json",
+    ];
+    let all = json(&run(&dir, &base));
+    assert_eq!(all["chains"].as_array().unwrap().len(), 4);
+    let mut args = base.to_vec();
+    args.extend([
+        "--account-id",
+        "444455556666",
+        "--region",
+        "eu-west-1",
+        "--trail-name",
+        "org-trail",
+    ]);
+    let out = run(&dir, &args);
+    assert_eq!(out.status.code(), Some(0));
+    let one = json(&out);
+    let chains = one["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1);
+    assert_eq!(chains[0]["chain"]["account_id"], "444455556666");
+    assert_eq!(chains[0]["chain"]["region"], "eu-west-1");
+    assert_eq!(chains[0]["chain"]["org_id"], "o-exampleorg1");
+
+    let mut none = base.to_vec();
+    none.extend(["--trail-name", "no-such-trail"]);
+    let out = run(&dir, &none);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "no chain at all is incomplete coverage"
+    );
+    assert_eq!(json(&out)["chains"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn time_range_visits_the_digests_overlapping_it_as_the_reference_does() {
+    // Digests end at 01:12:34, 02:12:34, 03:12:34 and 04:12:34.
+    let out = run(
+        &case("valid-chain"),
+        &[
+            "validate",
+            BUCKET,
+            "--public-keys",
+            "public-keys.json",
+            "--start-time",
+            "2024-03-01T01:12:34Z",
+            "--end-time",
+            "2024-03-01T02:12:34Z",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    let chain = &report["chains"][0];
+    let ends: Vec<&str> = chain["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["end_time"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "2024-03-01T03:12:34Z",
+            "2024-03-01T02:12:34Z",
+            "2024-03-01T01:12:34Z"
+        ]
+    );
+    assert_eq!(chain["found"]["start"], "2024-03-01T01:12:34Z");
+    assert_eq!(chain["found"]["end"], "2024-03-01T02:12:34Z");
+    assert_eq!(chain["log_counts"]["valid"], 6);
+
+    let text = run(
+        &case("valid-chain"),
+        &[
+            "validate",
+            BUCKET,
+            "--public-keys",
+            "public-keys.json",
+            "--start-time",
+            "2024-03-01T01:12:34Z",
+            "--end-time",
+            "2024-03-01T02:12:34Z",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("Results requested for 2024-03-01T01:12:34Z to 2024-03-01T02:12:34Z\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3/3 digest files valid\n6/6 log files valid\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_range_without_digests_is_incomplete_coverage() {
+    let out = run(
+        &case("valid-chain"),
+        &[
+            "validate",
+            BUCKET,
+            "--public-keys",
+            "public-keys.json",
+            "--start-time",
+            "2025-01-01",
+            "--end-time",
+            "2025-01-02",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No digests found"));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_sidecar_leaves_its_digest_unchecked_not_valid_nor_tampered() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case("valid-chain"), tmp.path());
+    let key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/01/111122223333_CloudTrail-Digest_us-east-1_management-events_us-east-1_20240301T031234Z.json.gz";
+    std::fs::write(
+        tmp.path().join(BUCKET).join(format!("{key}.meta.json")),
+        "{ not json",
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "validate",
+            BUCKET,
+            "--public-keys",
+            "public-keys.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let digest = report["chains"][0]["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["key"] == key)
+        .unwrap()
+        .clone();
+    assert_eq!(digest["status"], "unchecked");
+    assert!(
+        digest["reason"].as_str().unwrap().contains("sidecar"),
+        "{digest}"
+    );
+}
+
+#[test]
+fn a_copy_under_another_name_is_moved_with_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &case("valid-chain").join(BUCKET),
+        &tmp.path().join("evidence-copy"),
+    );
+    std::fs::copy(
+        case("valid-chain").join("public-keys.json"),
+        tmp.path().join("public-keys.json"),
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "validate",
+            "evidence-copy",
+            "--public-keys",
+            "public-keys.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("INVALID: has been moved from its original location"),
+        "{err}"
+    );
+    assert!(err.contains("pass --bucket example-trail-bucket"), "{err}");
+    let named = run(
+        tmp.path(),
+        &[
+            "validate",
+            "evidence-copy",
+            "--bucket",
+            BUCKET,
+            "--public-keys",
+            "public-keys.json",
+        ],
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
+}
