@@ -40,7 +40,7 @@ fn digest_and_signature(c: &mut Criterion) {
     let signature =
         Signature::from_hex(meta["Metadata"]["signature"].as_str().expect("sig")).expect("hex");
     c.bench_function("digest_parse", |b| {
-        b.iter(|| Digest::from_gzip(black_box(&gz)).expect("digest"))
+        b.iter(|| Digest::from_gzip(black_box(&gz)).expect("digest"));
     });
     let digest = Digest::from_gzip(&gz).expect("digest");
     c.bench_function("signature_verify_rsa2048", |b| {
