@@ -126,26 +126,29 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     /// `older_end` and a missing or invalid one ending at `newer_end`.
     fn infer_missing(&self, walk: &mut Walk, older_end: DateTime<Utc>, newer_end: DateTime<Utc>) {
         let slack = Duration::minutes(10);
+        let mut ends = Vec::new();
         let mut end = older_end + Duration::hours(1);
         while end + slack < newer_end {
             if end >= self.start {
-                walk.outcomes.push((
-                    DigestOutcome {
-                        bucket: self.bucket.to_owned(),
-                        key: self.chain.digest_key(end, self.backfill),
-                        backfill: self.backfill,
-                        status: DigestStatus::NotFound { inferred: true },
-                        start_time: Some(end - Duration::hours(1)),
-                        end_time: Some(end),
-                        verified_with: None,
-                        signature_source: None,
-                        sha256: None,
-                        logs: Vec::new(),
-                    },
-                    None,
-                ));
+                ends.push(end);
             }
             end += Duration::hours(1);
+        }
+        // Newest first, like the rest of the walk.
+        for end in ends.into_iter().rev() {
+            let outcome = DigestOutcome {
+                bucket: self.bucket.to_owned(),
+                key: self.chain.digest_key(end, self.backfill),
+                backfill: self.backfill,
+                status: DigestStatus::NotFound { inferred: true },
+                start_time: Some(end - Duration::hours(1)),
+                end_time: Some(end),
+                verified_with: None,
+                signature_source: None,
+                sha256: None,
+                logs: Vec::new(),
+            };
+            walk.outcomes.push((outcome, None));
         }
     }
 

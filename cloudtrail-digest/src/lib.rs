@@ -17,7 +17,7 @@
 //! let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/cases/valid-chain");
 //! let keys = std::fs::read(format!("{root}/public-keys.json")).unwrap();
 //! let keys = PublicKeySet::from_file_bytes(&keys).unwrap();
-//! let store = FsStore::new(format!("{root}/bucket"), "example-trail-bucket").unwrap();
+//! let store = FsStore::new(format!("{root}/example-trail-bucket"), "example-trail-bucket").unwrap();
 //! let found = discover(&store, store.bucket(), "").unwrap();
 //! let report = validate(&store, store.bucket(), &keys, &found, &Selection::default()).unwrap();
 //! assert_eq!(report.severity(), Severity::Valid);
@@ -48,5 +48,5 @@ pub use report::{
     ChainReport, DigestOutcome, DigestStatus, LogOutcome, LogStatus, Notice, Report, Severity,
 };
 pub use signing::SigningString;
-pub use store::{FsStore, Object, ObjectStore, StoreError, StoreErrorKind};
+pub use store::{FsStore, MemoryStore, Object, ObjectStore, StoreError, StoreErrorKind};
 pub use verify::{discover, validate, validate_chain, Discovery, Selection};

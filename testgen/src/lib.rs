@@ -220,7 +220,7 @@ impl TrailSpec {
 }
 
 /// One hour of a generated chain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Hour {
     /// Log files delivered in the hour.
     pub logs: usize,

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 mod fs;
+mod memory;
 
 pub use fs::{FsStore, SIDECAR_SUFFIX};
+pub use memory::MemoryStore;
 
 /// An object's bytes as stored, and its S3 user metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]

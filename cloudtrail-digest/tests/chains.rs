@@ -1,0 +1,196 @@
+//! Chain walks over generated trees in memory: scenarios larger than the golden cases.
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use cloudtrail_digest::{
+    discover, validate, DigestStatus, LogStatus, MemoryStore, Object, PublicKeySet, Report,
+    Selection, Severity,
+};
+use cloudtrail_digest_testgen::cases::standard_trail;
+use cloudtrail_digest_testgen::{GenDigest, Generator, Hour, TestKey, TrailSpec, Tree};
+
+fn key() -> TestKey {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+    TestKey::load(&dir, 1).unwrap()
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 7).unwrap()
+}
+
+fn public_keys(k: &TestKey) -> PublicKeySet {
+    let list = serde_json::json!({ "PublicKeyList": [k.list_entry(t0() - Duration::days(1), t0() + Duration::days(30))] });
+    PublicKeySet::from_list_public_keys_json(list.to_string().as_bytes()).unwrap()
+}
+
+fn store_of(tree: &Tree, bucket: &str) -> MemoryStore {
+    let mut store = MemoryStore::new();
+    for (k, o) in &tree.objects {
+        store.insert(
+            bucket,
+            k,
+            Object {
+                body: o.body.clone(),
+                metadata: o.metadata.clone(),
+            },
+        );
+    }
+    store
+}
+
+fn chain(spec: &TrailSpec, hours: &[Hour], tree: &mut Tree, k: &TestKey) -> Vec<GenDigest> {
+    Generator::new(5).chain(tree, spec, &[k], t0(), hours, None)
+}
+
+fn run(store: &MemoryStore, bucket: &str, k: &TestKey) -> Report {
+    let found = discover(store, bucket, "").unwrap();
+    validate(
+        store,
+        bucket,
+        &public_keys(k),
+        &found,
+        &Selection::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn three_consecutive_deleted_digests_are_three_findings_with_their_keys() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let d = chain(
+        &spec,
+        &vec![
+            Hour {
+                logs: 1,
+                ..Hour::default()
+            };
+            24
+        ],
+        &mut tree,
+        &k,
+    );
+    let mut store = store_of(&tree, &spec.bucket);
+    for deleted in &d[5..8] {
+        store.remove(&spec.bucket, &deleted.key);
+    }
+    let report = run(&store, &spec.bucket, &k);
+    let digests = &report.chains[0].digests;
+    let not_found: Vec<(&str, bool)> = digests
+        .iter()
+        .filter_map(|o| match o.status {
+            DigestStatus::NotFound { inferred } => Some((o.key.as_str(), inferred)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        not_found,
+        [
+            (d[7].key.as_str(), false),
+            (d[6].key.as_str(), true),
+            (d[5].key.as_str(), true)
+        ]
+    );
+    assert_eq!(report.chains[0].digest_counts.valid, 21);
+    assert_eq!(report.chains[0].digest_counts.invalid, 3);
+    assert_eq!(report.chains[0].log_counts.valid, 21);
+    assert_eq!(report.severity(), Severity::Invalid);
+}
+
+#[test]
+fn a_backfill_digest_without_its_generation_timestamp_is_invalid_format() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let b = Generator::new(3).chain(
+        &mut tree,
+        &spec,
+        &[&k],
+        t0(),
+        &[Hour::default(), Hour::default()],
+        Some(t0() + Duration::hours(9)),
+    );
+    let mut store = store_of(&tree, &spec.bucket);
+    store
+        .object_mut(&spec.bucket, &b[1].key)
+        .unwrap()
+        .metadata
+        .as_mut()
+        .unwrap()
+        .remove("backfill-generation-timestamp");
+    let report = run(&store, &spec.bucket, &k);
+    let c = &report.chains[0];
+    assert_eq!(c.backfill_digest_counts.valid, 1);
+    assert_eq!(c.backfill_digest_counts.invalid, 1);
+    assert_eq!(c.digest_counts.total(), 0);
+    let bad = c.digests.iter().find(|o| o.key == b[1].key).unwrap();
+    assert!(bad.backfill);
+    assert_eq!(
+        bad.status,
+        DigestStatus::InvalidFormat {
+            reason: "S3 metadata has no backfill-generation-timestamp".into()
+        }
+    );
+}
+
+#[test]
+fn two_trails_in_one_region_are_two_chains() {
+    let k = key();
+    let first = standard_trail();
+    let second = TrailSpec {
+        trail: "data-events".into(),
+        ..standard_trail()
+    };
+    let mut tree = Tree::default();
+    chain(&first, &[Hour::default(); 2], &mut tree, &k);
+    chain(&second, &[Hour::default(); 3], &mut tree, &k);
+    let report = run(&store_of(&tree, &first.bucket), &first.bucket, &k);
+    let names: Vec<(&str, u64)> = report
+        .chains
+        .iter()
+        .map(|c| (c.chain.trail_name.as_str(), c.digest_counts.valid))
+        .collect();
+    assert_eq!(names, [("data-events", 3), ("management-events", 2)]);
+    assert_eq!(report.severity(), Severity::Valid);
+}
+
+#[test]
+fn a_log_in_a_bucket_the_store_lacks_is_unchecked() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let d = chain(
+        &spec,
+        &[Hour {
+            logs: 1,
+            ..Hour::default()
+        }],
+        &mut tree,
+        &k,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    tree.write(dir.path()).unwrap();
+    // The same tree read as a copy of another bucket: digests are "moved"; read as the right
+    // bucket, valid. A log naming another bucket is unchecked, never valid or tampered.
+    let store = cloudtrail_digest::FsStore::new(dir.path(), &spec.bucket).unwrap();
+    let found = discover(&store, &spec.bucket, "").unwrap();
+    let report = validate(
+        &store,
+        &spec.bucket,
+        &public_keys(&k),
+        &found,
+        &Selection::default(),
+    )
+    .unwrap();
+    assert_eq!(report.severity(), Severity::Valid);
+    assert_eq!(report.chains[0].digests[0].logs[0].key, d[0].logs[0]);
+
+    let mut mem = store_of(&tree, &spec.bucket);
+    let log = mem.remove(&spec.bucket, &d[0].logs[0]).unwrap();
+    mem.insert("other-bucket", &d[0].logs[0], log);
+    let report = run(&mem, &spec.bucket, &k);
+    assert_eq!(
+        report.chains[0].digests[0].logs[0].status,
+        LogStatus::NotFound
+    );
+}
