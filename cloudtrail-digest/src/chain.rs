@@ -7,7 +7,8 @@
 //! at the next older listed key, and every hour between the two that no digest covers is
 //! reported as a digest that was not found.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,15 +18,23 @@ use crate::hexvalue::Signature;
 use crate::keys::{PublicKeySet, SignatureError, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
 use crate::report::{DigestOutcome, DigestStatus, Notice, SignatureSource};
-use crate::store::ObjectStore;
+use crate::store::{Object, ObjectStore, StoreError};
+
+/// How many listed digests are fetched at once ahead of the walk.
+const PREFETCH: usize = 32;
 
 /// A listed digest key and the end time its name gives.
 pub(crate) type Listed = (String, DateTime<Utc>);
 
-/// What one walk found: outcomes newest first, each with its verified digest if it verified.
-pub(crate) struct Walk {
-    pub(crate) outcomes: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
-    pub(crate) notices: Vec<Notice>,
+/// Receives each outcome of a walk, newest first, with the verified digest if it verified.
+pub(crate) type Sink<'s> = dyn FnMut(DigestOutcome, Option<VerifiedDigest>) + 's;
+
+/// The state of one walk.
+struct Walk<'s, 'k> {
+    sink: &'s mut Sink<'k>,
+    notices: Vec<Notice>,
+    /// Digests fetched ahead of the walk, by (bucket, key).
+    prefetched: HashMap<(String, String), Result<Object, StoreError>>,
 }
 
 /// A parsed digest's pointer to its predecessor, with the predecessor's signature as the
@@ -73,24 +82,27 @@ fn pop_older(listed: &mut Vec<Listed>, before: DateTime<Utc>) -> Option<Listed> 
 }
 
 impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
-    /// Walks the chain over `listed` (ascending by key, all of this chain and kind).
-    pub(crate) fn walk(&self, mut listed: Vec<Listed>) -> Walk {
+    /// Walks the chain over `listed` (ascending by key, all of this chain and kind), handing
+    /// each outcome to `sink` as it is decided; returns the chain's notices.
+    pub(crate) fn walk(&self, mut listed: Vec<Listed>, sink: &mut Sink<'_>) -> Vec<Notice> {
         let mut walk = Walk {
-            outcomes: Vec::new(),
+            sink,
             notices: Vec::new(),
+            prefetched: HashMap::new(),
         };
         let Some((mut key, mut key_end)) = listed.pop() else {
-            return walk;
+            return walk.notices;
         };
         let mut bucket = self.bucket.to_owned();
         let mut last_start = key_end;
         let mut link: Option<Link> = None;
         while self.start <= last_start {
-            let visit = self.visit(&bucket, &key, link.take());
+            let object = self.fetch(&mut walk, &bucket, &key, &listed);
+            let visit = self.visit(&bucket, &key, object, link.take());
             if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
                 last_start = start;
             }
-            walk.outcomes.push((visit.outcome, visit.verified));
+            (walk.sink)(visit.outcome, visit.verified);
             let (resume_from, carried, starting) = match visit.next {
                 Next::Follow(l) => {
                     key_end = DigestKey::parse(&l.key).map_or(last_start, |k| k.end_time);
@@ -119,12 +131,74 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             key = next_key;
             key_end = next_end;
         }
-        walk
+        walk.notices
+    }
+
+    /// Reads a digest, from what was fetched ahead if it is there; otherwise fetches it with
+    /// the next older listed digests of the same bucket, concurrently.
+    fn fetch(
+        &self,
+        walk: &mut Walk<'_, '_>,
+        bucket: &str,
+        key: &str,
+        listed: &[Listed],
+    ) -> Result<Object, StoreError> {
+        let id = (bucket.to_owned(), key.to_owned());
+        if let Some(found) = walk.prefetched.remove(&id) {
+            return found;
+        }
+        walk.prefetched.clear();
+        let mut batch: Vec<(&str, &str)> = vec![(bucket, key)];
+        if bucket == self.bucket {
+            batch.extend(
+                listed
+                    .iter()
+                    .rev()
+                    .take(PREFETCH - 1)
+                    .map(|(k, _)| (bucket, k.as_str())),
+            );
+        }
+        let results: Mutex<Vec<Option<Result<Object, StoreError>>>> =
+            Mutex::new(vec![None; batch.len()]);
+        self.store.get_each(&batch, &|i, result| {
+            if let Ok(mut slots) = results.lock() {
+                slots[i] = Some(result);
+            }
+        });
+        let results = results
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut first = None;
+        for ((b, k), result) in batch.iter().zip(results) {
+            let result = result.unwrap_or_else(|| {
+                Err(StoreError::new(
+                    crate::store::StoreErrorKind::Other,
+                    "the store returned no result for this file",
+                ))
+            });
+            if first.is_none() {
+                first = Some(result);
+            } else {
+                walk.prefetched
+                    .insert(((*b).to_owned(), (*k).to_owned()), result);
+            }
+        }
+        first.unwrap_or_else(|| {
+            Err(StoreError::new(
+                crate::store::StoreErrorKind::Other,
+                "no result",
+            ))
+        })
     }
 
     /// Reports a not-found digest for every hour strictly between an older digest ending at
     /// `older_end` and a missing or invalid one ending at `newer_end`.
-    fn infer_missing(&self, walk: &mut Walk, older_end: DateTime<Utc>, newer_end: DateTime<Utc>) {
+    fn infer_missing(
+        &self,
+        walk: &mut Walk<'_, '_>,
+        older_end: DateTime<Utc>,
+        newer_end: DateTime<Utc>,
+    ) {
         let slack = Duration::minutes(10);
         let mut ends = Vec::new();
         let mut end = older_end + Duration::hours(1);
@@ -148,11 +222,17 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 sha256: None,
                 logs: Vec::new(),
             };
-            walk.outcomes.push((outcome, None));
+            (walk.sink)(outcome, None);
         }
     }
 
-    fn visit(&self, bucket: &str, key: &str, link: Option<Link>) -> Visit {
+    fn visit(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: Result<Object, StoreError>,
+        link: Option<Link>,
+    ) -> Visit {
         let mut outcome = DigestOutcome {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -173,7 +253,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 next: Next::Resume(link),
             }
         };
-        let object = match self.store.get(bucket, key) {
+        let object = match object {
             Ok(o) => o,
             Err(e) => {
                 let status = match unreadable(&e) {

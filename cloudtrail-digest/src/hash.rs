@@ -1,8 +1,10 @@
 //! Log file checks: inflate and SHA-256 in one streaming pass, compared with the digest's
 //! `hashValue` (AWS CloudTrail User Guide, "Custom implementations…", step "Validate log
-//! files"). The only module that runs work on the rayon pool.
+//! files"). Fetching and hashing run through [`ObjectStore::get_each`], on the rayon pool.
 
-use rayon::prelude::*;
+use std::cell::RefCell;
+use std::sync::Mutex;
+
 use sha2::Digest as _;
 
 use crate::digest::LogFileEntry;
@@ -54,26 +56,51 @@ pub(crate) fn unreadable(error: &StoreError) -> Result<(), String> {
     }
 }
 
-/// Fetches and checks log files in parallel on the rayon pool, in the order given.
+thread_local! {
+    /// One inflate buffer per thread, reused for every file that thread checks.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The verdict on a log file from the result of reading it.
+pub fn check_log(entry: &LogFileEntry, read: Result<&[u8], &StoreError>) -> LogStatus {
+    match read {
+        Ok(body) => SCRATCH.with(|s| check_log_bytes(&entry.hash_value, body, &mut s.borrow_mut())),
+        Err(e) => match unreadable(e) {
+            Ok(()) => LogStatus::NotFound,
+            Err(reason) => LogStatus::Unchecked { reason },
+        },
+    }
+}
+
+/// Fetches and checks log files concurrently, returning their outcomes in the order given.
 pub fn check_logs<S: ObjectStore + ?Sized>(
     store: &S,
     entries: &[&LogFileEntry],
 ) -> Vec<LogOutcome> {
+    let requests: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.s3_bucket.as_str(), e.s3_object.as_str()))
+        .collect();
+    let statuses: Mutex<Vec<Option<LogStatus>>> = Mutex::new(vec![None; entries.len()]);
+    store.get_each(&requests, &|i, result| {
+        let status = check_log(entries[i], result.as_ref().map(|o| o.body.as_slice()));
+        if let Ok(mut slots) = statuses.lock() {
+            slots[i] = Some(status);
+        }
+    });
+    let statuses = statuses
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     entries
-        .par_iter()
-        .map_init(Scratch::default, |scratch, entry| {
-            let status = match store.get(&entry.s3_bucket, &entry.s3_object) {
-                Ok(object) => check_log_bytes(&entry.hash_value, &object.body, scratch),
-                Err(e) => match unreadable(&e) {
-                    Ok(()) => LogStatus::NotFound,
-                    Err(reason) => LogStatus::Unchecked { reason },
-                },
-            };
-            LogOutcome {
-                bucket: entry.s3_bucket.clone(),
-                key: entry.s3_object.clone(),
-                status,
-            }
+        .iter()
+        .zip(statuses)
+        .map(|(entry, status)| LogOutcome {
+            bucket: entry.s3_bucket.clone(),
+            key: entry.s3_object.clone(),
+            // A store that skipped a request leaves the file unchecked, never valid.
+            status: status.unwrap_or_else(|| LogStatus::Unchecked {
+                reason: "the store returned no result for this file".into(),
+            }),
         })
         .collect()
 }

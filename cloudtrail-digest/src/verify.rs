@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::hash;
 use crate::keys::{PublicKeySet, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
-use crate::report::{ChainReport, Report, TimeRange, UnrecognizedKey};
+use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
 
 /// Which chains and which time range to validate. Empty lists mean "all".
@@ -110,6 +110,51 @@ pub fn validate<S: ObjectStore + ?Sized>(
     })
 }
 
+/// How many log files are checked per batch: enough to keep a network store's pipeline
+/// full, few enough that only a bounded part of a long chain is held at once.
+const LOG_BATCH: usize = 8192;
+
+/// Collects walked digests and checks the log files of the verified ones in batches, so a
+/// long chain streams through with flat memory: only outcomes are kept.
+struct LogBatcher<'a, S: ObjectStore + ?Sized> {
+    store: &'a S,
+    pending: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
+    pending_logs: usize,
+    done: Vec<DigestOutcome>,
+}
+
+impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
+    fn push(&mut self, outcome: DigestOutcome, verified: Option<VerifiedDigest>) {
+        self.pending_logs += verified.as_ref().map_or(0, |v| v.log_files().len());
+        self.pending.push((outcome, verified));
+        if self.pending_logs >= LOG_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let entries: Vec<_> = self
+            .pending
+            .iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .flat_map(VerifiedDigest::log_files)
+            .collect();
+        let mut checked = hash::check_logs(self.store, &entries).into_iter();
+        for (mut outcome, verified) in self.pending.drain(..) {
+            if let Some(v) = verified {
+                outcome.logs = checked.by_ref().take(v.log_files().len()).collect();
+            }
+            self.done.push(outcome);
+        }
+        self.pending_logs = 0;
+    }
+
+    fn finish(mut self) -> Vec<DigestOutcome> {
+        self.flush();
+        self.done
+    }
+}
+
 /// Validates one chain over the selection's time range.
 pub fn validate_chain<S: ObjectStore + ?Sized>(
     store: &S,
@@ -144,31 +189,16 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
         start,
         backfill,
     };
-    let standard = walker(false).walk(listed(false));
-    let backfills = walker(true).walk(listed(true));
-
-    let mut notices = standard.notices;
-    notices.extend(backfills.notices);
-    let outcomes: Vec<_> = standard
-        .outcomes
-        .into_iter()
-        .chain(backfills.outcomes)
-        .collect();
-    let entries: Vec<_> = outcomes
-        .iter()
-        .filter_map(|(_, v)| v.as_ref())
-        .flat_map(VerifiedDigest::log_files)
-        .collect();
-    let mut checked = hash::check_logs(store, &entries).into_iter();
-    let digests = outcomes
-        .into_iter()
-        .map(|(mut outcome, verified)| {
-            if let Some(v) = verified {
-                outcome.logs = checked.by_ref().take(v.log_files().len()).collect();
-            }
-            outcome
-        })
-        .collect();
+    let mut batcher = LogBatcher {
+        store,
+        pending: Vec::new(),
+        pending_logs: 0,
+        done: Vec::new(),
+    };
+    let mut sink = |outcome, verified| batcher.push(outcome, verified);
+    let mut notices = walker(false).walk(listed(false), &mut sink);
+    notices.extend(walker(true).walk(listed(true), &mut sink));
+    let digests = batcher.finish();
     ChainReport::new(
         chain.clone(),
         bucket.to_owned(),

@@ -78,4 +78,22 @@ pub trait ObjectStore: fmt::Debug + Send + Sync {
 
     /// The object's bytes and metadata.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError>;
+
+    /// Fetches every `(bucket, key)` of `requests`, calling `each(index, result)` exactly
+    /// once per request, concurrently and in any order, possibly on several threads.
+    ///
+    /// `each` may do CPU-heavy work (inflating and hashing a log). The default reads on the
+    /// rayon pool; a network store overrides it to keep many requests in flight while
+    /// bounding how many bodies are held at once.
+    fn get_each(
+        &self,
+        requests: &[(&str, &str)],
+        each: &(dyn Fn(usize, Result<Object, StoreError>) + Sync),
+    ) {
+        use rayon::prelude::*;
+        requests
+            .par_iter()
+            .enumerate()
+            .for_each(|(i, (bucket, key))| each(i, self.get(bucket, key)));
+    }
 }
