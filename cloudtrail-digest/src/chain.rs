@@ -12,10 +12,11 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::digest::parse_time;
 use crate::digest::Digest;
 use crate::hash::unreadable;
 use crate::hexvalue::Signature;
-use crate::keys::{PublicKeySet, SignatureError, VerifiedDigest};
+use crate::keys::{KeySource, SignatureError, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
 use crate::report::{DigestOutcome, DigestStatus, Notice, SignatureSource};
 use crate::store::{Object, ObjectStore, StoreError};
@@ -63,7 +64,7 @@ struct Visit {
 
 pub(crate) struct ChainWalker<'a, S: ObjectStore + ?Sized> {
     pub(crate) store: &'a S,
-    pub(crate) keys: &'a PublicKeySet,
+    pub(crate) keys: &'a dyn KeySource,
     pub(crate) chain: &'a ChainId,
     pub(crate) bucket: &'a str,
     pub(crate) start: DateTime<Utc>,
@@ -289,6 +290,13 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             };
             return fail(outcome, status, own_link);
         }
+        // A backfill digest is signed when it is generated, not at its end time.
+        let signed_at = object
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("backfill-generation-timestamp"))
+            .and_then(|t| parse_time(t))
+            .unwrap_or(file.digest_end_time);
         let signature = match self.signature(object.metadata.as_ref(), link) {
             Ok(s) => s,
             Err(status) => {
@@ -303,7 +311,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             }
         };
         outcome.signature_source = Some(signature.1);
-        match self.keys.verify(digest, &signature.0) {
+        match self.verify(digest, &signature.0, signed_at) {
             Ok(verified) => {
                 outcome.verified_with = Some(verified.fingerprint().clone());
                 Visit {
@@ -312,20 +320,37 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                     next: own_link.map_or(Next::Starting(None), Next::Follow),
                 }
             }
-            Err(e) => {
-                let status = match e {
-                    SignatureError::UnknownKey(fingerprint) => DigestStatus::UnknownKey {
-                        region: self.chain.location.region.clone(),
-                        fingerprint,
-                    },
-                    SignatureError::UnloadableKey(fingerprint) => {
-                        DigestStatus::UnloadableKey { fingerprint }
-                    }
-                    SignatureError::Mismatch => DigestStatus::SignatureMismatch,
-                };
-                fail(outcome, status, own_link)
-            }
+            Err(status) => fail(outcome, status, own_link),
         }
+    }
+
+    /// Finds the key the digest names, in its region, and verifies the signature with it.
+    fn verify(
+        &self,
+        digest: Digest,
+        signature: &Signature,
+        signed_at: DateTime<Utc>,
+    ) -> Result<VerifiedDigest, DigestStatus> {
+        let fingerprint = &digest.file().digest_public_key_fingerprint;
+        let region = &self.chain.location.region;
+        let verified = match self.keys.key(region, fingerprint, signed_at) {
+            Ok(Some(key)) => key.verify(digest, signature),
+            Ok(None) => Err(SignatureError::UnknownKey(fingerprint.clone())),
+            Err(reason) => {
+                let reason = format!("cannot get the public keys of region {region}: {reason}");
+                return Err(DigestStatus::Unchecked { reason });
+            }
+        };
+        verified.map_err(|e| match e {
+            SignatureError::UnknownKey(fingerprint) => DigestStatus::UnknownKey {
+                region: region.clone(),
+                fingerprint,
+            },
+            SignatureError::UnloadableKey(fingerprint) => {
+                DigestStatus::UnloadableKey { fingerprint }
+            }
+            SignatureError::Mismatch => DigestStatus::SignatureMismatch,
+        })
     }
 
     /// The signature to verify: from the object's metadata when the store knows it, else

@@ -82,6 +82,65 @@ impl PublicKey {
     pub fn is_usable(&self) -> bool {
         self.key.is_ok()
     }
+
+    /// Verifies a digest's signature (RSASSA-PKCS1-v1_5 with SHA-256 over its
+    /// [`SigningString`]) with this key, which must be the one its
+    /// `digestPublicKeyFingerprint` names.
+    pub fn verify(
+        &self,
+        digest: Digest,
+        signature: &Signature,
+    ) -> Result<VerifiedDigest, SignatureError> {
+        let fingerprint = digest.file().digest_public_key_fingerprint.clone();
+        if fingerprint != self.fingerprint {
+            return Err(SignatureError::UnknownKey(fingerprint));
+        }
+        let Ok(rsa_key) = &self.key else {
+            return Err(SignatureError::UnloadableKey(fingerprint));
+        };
+        let hashed = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(SigningString::new(&digest).as_bytes())
+        };
+        match rsa_key.verify(
+            Pkcs1v15Sign::new::<sha2::Sha256>(),
+            &hashed,
+            signature.as_bytes(),
+        ) {
+            Ok(()) => Ok(VerifiedDigest {
+                digest,
+                fingerprint,
+            }),
+            Err(_) => Err(SignatureError::Mismatch),
+        }
+    }
+}
+
+/// Where the walk finds the public key that signed a digest.
+///
+/// A [`PublicKeySet`] is one (keys loaded from files, for every region); a source backed by
+/// CloudTrail's `ListPublicKeys` asks the digest's region for the time the digest was signed.
+pub trait KeySource: Send + Sync {
+    /// The key with `fingerprint` for digests of `region` signed around `signed_at`.
+    /// `Ok(None)`: no such key (an integrity finding); `Err`: the keys could not be had,
+    /// so the digest is left unchecked.
+    fn key(
+        &self,
+        region: &str,
+        fingerprint: &Fingerprint,
+        signed_at: DateTime<Utc>,
+    ) -> Result<Option<PublicKey>, String>;
+}
+
+impl KeySource for PublicKeySet {
+    fn key(
+        &self,
+        _region: &str,
+        fingerprint: &Fingerprint,
+        _signed_at: DateTime<Utc>,
+    ) -> Result<Option<PublicKey>, String> {
+        Ok(self.keys.get(fingerprint).cloned())
+    }
 }
 
 impl fmt::Debug for PublicKey {
@@ -258,27 +317,10 @@ impl PublicKeySet {
         digest: Digest,
         signature: &Signature,
     ) -> Result<VerifiedDigest, SignatureError> {
-        let fingerprint = digest.file().digest_public_key_fingerprint.clone();
-        let Some(key) = self.keys.get(&fingerprint) else {
-            return Err(SignatureError::UnknownKey(fingerprint));
-        };
-        let Ok(rsa_key) = &key.key else {
-            return Err(SignatureError::UnloadableKey(fingerprint));
-        };
-        let hashed = {
-            use sha2::Digest as _;
-            sha2::Sha256::digest(SigningString::new(&digest).as_bytes())
-        };
-        match rsa_key.verify(
-            Pkcs1v15Sign::new::<sha2::Sha256>(),
-            &hashed,
-            signature.as_bytes(),
-        ) {
-            Ok(()) => Ok(VerifiedDigest {
-                digest,
-                fingerprint,
-            }),
-            Err(_) => Err(SignatureError::Mismatch),
+        let fingerprint = &digest.file().digest_public_key_fingerprint;
+        match self.keys.get(fingerprint) {
+            Some(key) => key.verify(digest, signature),
+            None => Err(SignatureError::UnknownKey(fingerprint.clone())),
         }
     }
 }

@@ -42,7 +42,9 @@ mod verify;
 pub use digest::{Digest, DigestFile, DigestFormatError, LogFileEntry};
 pub use error::{Error, Result};
 pub use hexvalue::{Fingerprint, Sha256Hash, Signature};
-pub use keys::{KeyFileError, PublicKey, PublicKeySet, VerifiedDigest};
+pub use keys::{
+    KeyFileError, KeySource, PublicKey, PublicKeySet, SignatureError, Validity, VerifiedDigest,
+};
 pub use layout::{ChainId, DigestKey, Location, LogKey};
 pub use report::{
     ChainReport, DigestOutcome, DigestStatus, LogOutcome, LogStatus, Notice, Report, Severity,

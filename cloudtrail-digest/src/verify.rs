@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::chain::{ChainWalker, Listed};
 use crate::error::{Error, Result};
 use crate::hash;
-use crate::keys::{PublicKeySet, VerifiedDigest};
+use crate::keys::{KeySource, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
 use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
@@ -85,7 +85,7 @@ pub fn discover<S: ObjectStore + ?Sized>(
 pub fn validate<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
-    public_keys: &PublicKeySet,
+    public_keys: &dyn KeySource,
     discovery: &Discovery,
     selection: &Selection,
 ) -> Result<Report> {
@@ -159,7 +159,7 @@ impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
 pub fn validate_chain<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
-    public_keys: &PublicKeySet,
+    public_keys: &dyn KeySource,
     chain: &ChainId,
     keys: &[DigestKey],
     selection: &Selection,
