@@ -51,4 +51,4 @@ pub use report::{
 };
 pub use signing::SigningString;
 pub use store::{FsStore, MemoryStore, Object, ObjectStore, StoreError, StoreErrorKind};
-pub use verify::{discover, validate, validate_chain, Discovery, Selection};
+pub use verify::{discover, discover_under, validate, validate_chain, Discovery, Selection};

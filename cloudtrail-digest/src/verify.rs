@@ -49,7 +49,9 @@ pub struct Discovery {
     pub unrecognized: Vec<UnrecognizedKey>,
 }
 
-/// Lists every digest key under `prefix` in `bucket` and groups them by chain.
+/// Lists every key under `prefix` in `bucket` and groups the digest keys by chain: for a
+/// local copy, where listing is cheap and the trail's prefix may be unknown. For S3 use
+/// [`discover_under`].
 pub fn discover<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
@@ -63,22 +65,99 @@ pub fn discover<S: ObjectStore + ?Sized>(
             source,
         })?;
     let mut found = Discovery::default();
-    for key in keys {
-        if !key.contains("/CloudTrail-Digest/") {
-            continue;
-        }
-        match DigestKey::parse(&key) {
-            Ok(k) => found.chains.entry(k.chain.clone()).or_default().push(k),
-            Err(e) => found.unrecognized.push(UnrecognizedKey {
-                key,
-                reason: e.to_string(),
-            }),
-        }
-    }
-    for keys in found.chains.values_mut() {
-        keys.sort_by_key(DigestKey::to_key);
-    }
+    found.add_keys(
+        keys.into_iter()
+            .filter(|k| k.contains("/CloudTrail-Digest/"))
+            .collect(),
+    );
+    found.sort();
     Ok(found)
+}
+
+/// Finds the digest keys of a trail's prefix without listing any log file: walks
+/// `PREFIX/AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail-Digest/REGION/` folder by folder, keeping
+/// only the selected accounts and regions, and lists each region's digests from the day
+/// before the selection's start. `prefix` is the trail's key prefix (`""` for none).
+pub fn discover_under<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+    selection: &Selection,
+) -> Result<Discovery> {
+    let list_error = |prefix: &str| {
+        let prefix = prefix.to_owned();
+        move |source| Error::List {
+            bucket: bucket.to_owned(),
+            prefix,
+            source,
+        }
+    };
+    let prefixes = |p: &str| store.list_prefixes(bucket, p).map_err(list_error(p));
+    let root = match prefix.trim_end_matches('/') {
+        "" => "AWSLogs/".to_owned(),
+        p => format!("{p}/AWSLogs/"),
+    };
+    let mut accounts = Vec::new();
+    for folder in prefixes(&root)? {
+        if folder[root.len()..].starts_with("o-") {
+            accounts.extend(prefixes(&folder)?);
+        } else {
+            accounts.push(folder);
+        }
+    }
+    let wanted = |list: &[String], folder: &str, base: &str| {
+        list.is_empty()
+            || list
+                .iter()
+                .any(|w| folder[base.len()..].trim_end_matches('/') == w)
+    };
+    let parent = |folder: &str| {
+        let trimmed = folder.trim_end_matches('/');
+        trimmed
+            .rfind('/')
+            .map_or(String::new(), |i| trimmed[..=i].to_owned())
+    };
+    let mut found = Discovery::default();
+    for account in accounts
+        .iter()
+        .filter(|a| wanted(&selection.account_ids, a, &parent(a)))
+    {
+        let digests = format!("{account}CloudTrail-Digest/");
+        for region in prefixes(&digests)?
+            .iter()
+            .filter(|r| wanted(&selection.regions, r, &digests))
+        {
+            let start_after = selection
+                .start
+                .map(|s| format!("{region}{}", (s - Duration::days(1)).format("%Y/%m/%d")));
+            let keys = store
+                .list(bucket, region, start_after.as_deref())
+                .map_err(list_error(region))?;
+            found.add_keys(keys);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+impl Discovery {
+    fn add_keys(&mut self, keys: Vec<String>) {
+        for key in keys {
+            match DigestKey::parse(&key) {
+                Ok(k) => self.chains.entry(k.chain.clone()).or_default().push(k),
+                Err(e) => self.unrecognized.push(UnrecognizedKey {
+                    key,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
+
+    fn sort(&mut self) {
+        for keys in self.chains.values_mut() {
+            keys.sort_by_key(DigestKey::to_key);
+        }
+    }
 }
 
 /// Validates every selected chain of a discovery.

@@ -194,3 +194,38 @@ fn a_log_in_a_bucket_the_store_lacks_is_unchecked() {
         LogStatus::NotFound
     );
 }
+
+#[test]
+fn discovery_by_folders_finds_what_a_full_listing_finds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases");
+    for (case, bucket, prefix) in [
+        ("org-trail", "example-org-bucket", ""),
+        ("key-prefix", "example-trail-bucket", "cloudtrail/prod"),
+        ("backfill-digests", "example-trail-bucket", ""),
+    ] {
+        let store = cloudtrail_digest::FsStore::new(dir.join(case).join(bucket), bucket).unwrap();
+        let full = discover(&store, bucket, "").unwrap();
+        let by_folders =
+            cloudtrail_digest::discover_under(&store, bucket, prefix, &Selection::default())
+                .unwrap();
+        assert_eq!(by_folders.chains, full.chains, "{case}");
+        assert!(!full.chains.is_empty());
+    }
+    let store = cloudtrail_digest::FsStore::new(
+        dir.join("org-trail/example-org-bucket"),
+        "example-org-bucket",
+    )
+    .unwrap();
+    let only = Selection {
+        account_ids: vec!["444455556666".into()],
+        regions: vec!["eu-west-1".into()],
+        ..Selection::default()
+    };
+    let found = cloudtrail_digest::discover_under(&store, "example-org-bucket", "", &only).unwrap();
+    let chains: Vec<(&str, &str)> = found
+        .chains
+        .keys()
+        .map(|c| (c.location.account_id.as_str(), c.location.region.as_str()))
+        .collect();
+    assert_eq!(chains, [("444455556666", "eu-west-1")]);
+}

@@ -109,3 +109,31 @@ fn fs_store() {
     }
     conformance(&FsStore::new(dir.path(), BUCKET).unwrap());
 }
+
+#[test]
+fn list_prefixes_agree() {
+    let mut mem = MemoryStore::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (key, object) in objects() {
+        let path = dir.path().join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &object.body).unwrap();
+        mem.insert(BUCKET, key, object);
+    }
+    let fs = FsStore::new(dir.path(), BUCKET).unwrap();
+    for store in [&mem as &dyn ObjectStore, &fs] {
+        assert_eq!(store.list_prefixes(BUCKET, "").unwrap(), ["AWSLogs/"]);
+        assert_eq!(
+            store.list_prefixes(BUCKET, "AWSLogs/").unwrap(),
+            ["AWSLogs/1/", "AWSLogs/2/"]
+        );
+        assert_eq!(
+            store.list_prefixes(BUCKET, "AWSLogs/1/").unwrap(),
+            ["AWSLogs/1/CloudTrail-Digest/", "AWSLogs/1/CloudTrail/"]
+        );
+        assert!(store
+            .list_prefixes(BUCKET, "AWSLogs/9/")
+            .unwrap()
+            .is_empty());
+    }
+}

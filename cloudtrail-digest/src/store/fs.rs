@@ -158,6 +158,34 @@ impl ObjectStore for FsStore {
         Ok(keys)
     }
 
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.check_bucket(bucket)?;
+        let dir = match prefix.strip_suffix('/') {
+            None | Some("") => self.root.clone(),
+            Some(d) => match self.path_of(d) {
+                Ok(p) => p,
+                Err(e) if e.kind() == StoreErrorKind::OutsideRoot => return Err(e),
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error(&e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| io_error(&e))?.path();
+            if path.is_dir() {
+                let key = key_of(&self.root, &path)?;
+                self.path_of(&key)?;
+                out.push(format!("{key}/"));
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         self.check_bucket(bucket)?;
         let path = self.path_of(key)?;

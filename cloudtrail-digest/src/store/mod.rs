@@ -79,6 +79,22 @@ pub trait ObjectStore: fmt::Debug + Send + Sync {
     /// The object's bytes and metadata.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError>;
 
+    /// The distinct "folders" directly under `prefix` (which ends in `/`), each ending in
+    /// `/`, sorted: S3's `CommonPrefixes` with delimiter `/`. Lets discovery reach the digest
+    /// folders without listing any log file.
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut out: Vec<String> = self
+            .list(bucket, prefix, None)?
+            .iter()
+            .filter_map(|k| {
+                let rest = &k[prefix.len()..];
+                rest.find('/').map(|i| format!("{prefix}{}", &rest[..=i]))
+            })
+            .collect();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Fetches every `(bucket, key)` of `requests`, calling `each(index, result)` exactly
     /// once per request, concurrently and in any order, possibly on several threads.
     ///
