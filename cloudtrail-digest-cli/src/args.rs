@@ -23,9 +23,12 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Validate the digest and log files of a local copy of a CloudTrail bucket.
+    /// Validate the digest and log files of a bucket in S3 or of a local copy.
     #[command(after_help = EXIT_CODES)]
-    Validate(ValidateArgs),
+    Validate(Box<ValidateArgs>),
+    /// Save CloudTrail public keys (`ListPublicKeys`) as `list-public-keys` JSON, to
+    /// validate later without AWS.
+    Keys(KeysArgs),
 }
 
 /// Output format.
@@ -37,20 +40,50 @@ pub(crate) enum Format {
     Json,
 }
 
-#[derive(Debug, clap::Args)]
-pub(crate) struct ValidateArgs {
-    /// Directory holding a copy of the bucket: `DIR/[prefix/]AWSLogs/...`; each digest's S3
-    /// metadata may sit beside it in `<key>.meta.json` (`aws s3api head-object` output).
-    #[arg(value_name = "DIR")]
-    pub(crate) dir: PathBuf,
+/// Who pays for requests to a requester-pays bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RequestPayer {
+    /// The caller pays (`x-amz-request-payer: requester`).
+    Requester,
+}
 
-    /// Public key files: `aws cloudtrail list-public-keys` JSON, PEM or DER.
-    #[arg(long = "public-keys", value_name = "FILE", required = true, num_args = 1..)]
+/// Access to AWS.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AwsArgs {
+    /// The AWS profile to use (default: the standard credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)]
+pub(crate) struct ValidateArgs {
+    /// What to validate: `s3://BUCKET[/PREFIX]` (trails are found at or under PREFIX), or a
+    /// directory holding a copy of a bucket, `DIR/[prefix/]AWSLogs/...`, with each digest's
+    /// S3 metadata beside it in `<key>.meta.json` (`aws s3api head-object` output).
+    #[arg(value_name = "SOURCE", required_unless_present_any = ["trail_arn", "s3_bucket"])]
+    pub(crate) source: Option<String>,
+
+    /// Public key files (`aws cloudtrail list-public-keys` JSON, PEM or DER) instead of
+    /// CloudTrail `ListPublicKeys`; required for a directory.
+    #[arg(long = "public-keys", value_name = "FILE", num_args = 1..)]
     pub(crate) public_keys: Vec<PathBuf>,
 
-    /// The name of the bucket DIR is a copy of [default: DIR's name].
+    /// The name of the bucket a directory is a copy of [default: the directory's name].
     #[arg(long, value_name = "NAME")]
     pub(crate) bucket: Option<String>,
+
+    /// The trail to validate: its bucket and prefix come from CloudTrail `GetTrail`.
+    #[arg(long, value_name = "ARN")]
+    pub(crate) trail_arn: Option<String>,
+
+    /// The bucket, overriding the trail's.
+    #[arg(long, value_name = "BUCKET")]
+    pub(crate) s3_bucket: Option<String>,
+
+    /// The key prefix, overriding the trail's.
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) s3_prefix: Option<String>,
 
     /// Validate from this UTC time (e.g. 2024-03-01T00:00:00Z) [default: the oldest digest].
     #[arg(long, value_name = "T", value_parser = parse_time)]
@@ -79,6 +112,52 @@ pub(crate) struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+
+    /// An S3-compatible endpoint (path-style addressing). `AWS_ENDPOINT_URL_S3` and
+    /// `AWS_ENDPOINT_URL_CLOUDTRAIL` are honoured too.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// Pay for requests to a requester-pays bucket.
+    #[arg(long, value_enum, value_name = "PAYER")]
+    pub(crate) request_payer: Option<RequestPayer>,
+
+    /// Refuse a bucket not owned by this account (`x-amz-expected-bucket-owner`).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub(crate) expected_bucket_owner: Option<String>,
+
+    /// S3 requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) concurrency: u16,
+
+    /// No progress bar (there is none when stderr is not a terminal).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct KeysArgs {
+    /// Regions whose keys to fetch (repeatable).
+    #[arg(long = "region", value_name = "R", required = true)]
+    pub(crate) regions: Vec<String>,
+
+    /// Keys valid from this UTC time.
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub(crate) start_time: DateTime<Utc>,
+
+    /// Keys valid up to this UTC time [default: now].
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub(crate) end_time: Option<DateTime<Utc>>,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
 }
 
 /// Parses a UTC time: RFC 3339, or `YYYY-MM-DDTHH:MM:SS[Z]`, or a date.

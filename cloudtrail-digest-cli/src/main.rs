@@ -1,6 +1,9 @@
 //! `cloudtrail-digest`: a thin command line over the `cloudtrail-digest` library.
 
 mod args;
+mod aws;
+mod keys;
+mod progress;
 mod render;
 mod validate;
 
@@ -13,6 +16,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Validate(a) => validate::run(&a),
+        args::Command::Keys(a) => keys::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,11 +1,17 @@
-//! `cloudtrail-digest validate DIR`.
+//! `cloudtrail-digest validate SOURCE`: a bucket in S3 or a local copy.
 
 use std::io::{self, Write as _};
 
 use anyhow::{bail, Context as _, Result};
-use cloudtrail_digest::{discover, validate, FsStore, PublicKeySet, Report, Selection, Severity};
+use chrono::Duration;
+use cloudtrail_digest::{
+    discover, discover_under, validate_with_progress, Discovery, FsStore, KeySource, Progress,
+    PublicKeySet, Report, S3Options, S3Store, Selection, Severity,
+};
 
-use crate::args::{Format, ValidateArgs};
+use crate::args::{Format, RequestPayer, ValidateArgs};
+use crate::aws::{Aws, CloudTrailKeys};
+use crate::progress::Bar;
 use crate::render;
 
 /// The exit code of a report: 1 on any integrity finding, else 2 if a file could not be
@@ -31,10 +37,85 @@ fn load_keys(args: &ValidateArgs) -> Result<PublicKeySet> {
     Ok(keys)
 }
 
+fn selection(args: &ValidateArgs) -> Result<Selection> {
+    let mut selection = Selection {
+        account_ids: args.account_ids.clone(),
+        regions: args.regions.clone(),
+        trail_name: args.trail_name.clone(),
+        start: args.start_time,
+        end: args.end_time,
+    };
+    if let Some(arn) = &args.trail_arn {
+        let name = arn.rsplit_once(":trail/").map(|(_, n)| n.to_owned());
+        if name.is_none() {
+            bail!("invalid trail ARN {arn:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME");
+        }
+        selection.trail_name = selection.trail_name.or(name);
+    }
+    if let (Some(s), Some(e)) = (selection.start, selection.end) {
+        if s > e {
+            bail!("start time {s} is after end time {e}");
+        }
+    }
+    Ok(selection)
+}
+
+/// Splits `s3://BUCKET[/PREFIX]`.
+fn parse_s3_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then(|| (bucket.to_owned(), prefix.trim_matches('/').to_owned()))
+}
+
 pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
-    let dir = &args.dir;
+    let selection = selection(args)?;
+    let is_s3 = args.trail_arn.is_some()
+        || args.s3_bucket.is_some()
+        || args
+            .source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("s3://"));
+    let bar = Bar::new(!args.no_progress);
+    let progress: &dyn Progress = match &bar {
+        Some(b) => b,
+        None => &(),
+    };
+    let report = if is_s3 {
+        run_s3(args, &selection, progress)?
+    } else {
+        run_dir(args, &selection, progress)?
+    };
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    let code = exit_code(&report);
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    match args.format {
+        Format::Text => render::text(
+            &report,
+            args.verbose,
+            &mut stdout.lock(),
+            &mut stderr.lock(),
+        )?,
+        Format::Json => {
+            let mut out = stdout.lock();
+            render::json(&report, code, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(code)
+}
+
+fn run_dir(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -> Result<Report> {
+    let Some(dir) = args.source.as_deref().map(std::path::Path::new) else {
+        bail!("nothing to validate: give s3://BUCKET[/PREFIX], --trail-arn or a directory");
+    };
     if !dir.is_dir() {
         bail!("{}: not a directory", dir.display());
+    }
+    if args.public_keys.is_empty() {
+        bail!("validating a directory needs --public-keys FILE (save them with `cloudtrail-digest keys`)");
     }
     let bucket = match &args.bucket {
         Some(b) => b.clone(),
@@ -52,32 +133,90 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
     let keys = load_keys(args)?;
     let store = FsStore::new(dir, bucket.clone())
         .with_context(|| format!("cannot open {}", dir.display()))?;
-    let selection = Selection {
-        account_ids: args.account_ids.clone(),
-        regions: args.regions.clone(),
-        trail_name: args.trail_name.clone(),
-        start: args.start_time,
-        end: args.end_time,
-    };
     let found = discover(&store, &bucket, "").context("cannot list the bucket copy")?;
-    let report = validate(&store, &bucket, &keys, &found, &selection)?;
-    let code = exit_code(&report);
-    let stdout = io::stdout();
-    let stderr = io::stderr();
-    match args.format {
-        Format::Text => {
-            render::text(
-                &report,
-                args.verbose,
-                &mut stdout.lock(),
-                &mut stderr.lock(),
-            )?;
+    Ok(validate_with_progress(
+        &store, &bucket, &keys, &found, selection, progress,
+    )?)
+}
+
+/// The range the keys must cover: the selection's, else the digests found.
+fn key_range(
+    found: &Discovery,
+    selection: &Selection,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let ends = found.chains.values().flatten().map(|k| k.end_time);
+    let oldest = ends.clone().min().unwrap_or_default();
+    let newest = ends.max().unwrap_or_default();
+    (
+        selection.start.unwrap_or(oldest - Duration::hours(1)),
+        selection.end.unwrap_or(newest),
+    )
+}
+
+fn run_s3(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -> Result<Report> {
+    let aws = Aws::load(args.aws.profile.as_deref(), args.endpoint_url.as_deref())?;
+    let from_url = match args.source.as_deref() {
+        Some(s) if s.starts_with("s3://") => {
+            Some(parse_s3_url(s).with_context(|| format!("invalid S3 URL {s:?}: expected s3://BUCKET[/PREFIX]"))?)
         }
-        Format::Json => {
-            let mut out = stdout.lock();
-            render::json(&report, code, &mut out)?;
-            out.flush()?;
-        }
+        Some(s) => bail!("{s}: give either a directory or s3://BUCKET[/PREFIX], not both with --trail-arn/--s3-bucket"),
+        None => None,
+    };
+    let from_trail = match (&args.trail_arn, &args.s3_bucket, &from_url) {
+        (Some(arn), None, None) => Some(aws.trail(arn)?),
+        _ => None,
+    };
+    let bucket = args
+        .s3_bucket
+        .clone()
+        .or_else(|| from_url.as_ref().map(|u| u.0.clone()))
+        .or_else(|| from_trail.as_ref().map(|t| t.bucket.clone()))
+        .context("no bucket: give s3://BUCKET, --s3-bucket or --trail-arn")?;
+    let prefix = args
+        .s3_prefix
+        .clone()
+        .or_else(|| from_url.as_ref().map(|u| u.1.clone()))
+        .or_else(|| from_trail.as_ref().map(|t| t.prefix.clone()))
+        .unwrap_or_default();
+    let options = S3Options {
+        concurrency: usize::from(args.concurrency),
+        requester_pays: args.request_payer == Some(RequestPayer::Requester),
+        expected_bucket_owner: args.expected_bucket_owner.clone(),
+    };
+    let store = S3Store::new(
+        aws.s3_client(&bucket),
+        aws.runtime.handle().clone(),
+        options,
+    );
+    let found = discover_under(&store, &bucket, &prefix, selection)
+        .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+    let file_keys;
+    let api_keys;
+    let keys: &dyn KeySource = if args.public_keys.is_empty() {
+        let (start, end) = key_range(&found, selection);
+        api_keys = CloudTrailKeys::new(&aws, start, end);
+        &api_keys
+    } else {
+        file_keys = load_keys(args)?;
+        &file_keys
+    };
+    Ok(validate_with_progress(
+        &store, &bucket, keys, &found, selection, progress,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_s3_urls() {
+        assert_eq!(parse_s3_url("s3://b"), Some(("b".into(), String::new())));
+        assert_eq!(
+            parse_s3_url("s3://b/p/q/"),
+            Some(("b".into(), "p/q".into()))
+        );
+        assert_eq!(parse_s3_url("s3:///p"), None);
+        assert_eq!(parse_s3_url("/tmp"), None);
     }
-    Ok(code)
 }

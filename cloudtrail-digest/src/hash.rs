@@ -10,6 +10,7 @@ use sha2::Digest as _;
 use crate::digest::LogFileEntry;
 use crate::gzip::{self, GzipError};
 use crate::hexvalue::Sha256Hash;
+use crate::progress::Progress;
 use crate::report::{LogOutcome, LogStatus};
 use crate::store::{ObjectStore, StoreError, StoreErrorKind};
 
@@ -76,6 +77,7 @@ pub fn check_log(entry: &LogFileEntry, read: Result<&[u8], &StoreError>) -> LogS
 pub fn check_logs<S: ObjectStore + ?Sized>(
     store: &S,
     entries: &[&LogFileEntry],
+    progress: &dyn Progress,
 ) -> Vec<LogOutcome> {
     let requests: Vec<(&str, &str)> = entries
         .iter()
@@ -84,6 +86,7 @@ pub fn check_logs<S: ObjectStore + ?Sized>(
     let statuses: Mutex<Vec<Option<LogStatus>>> = Mutex::new(vec![None; entries.len()]);
     store.get_each(&requests, &|i, result| {
         let status = check_log(entries[i], result.as_ref().map(|o| o.body.as_slice()));
+        progress.log_done(result.as_ref().map_or(0, |o| o.body.len() as u64));
         if let Ok(mut slots) = statuses.lock() {
             slots[i] = Some(status);
         }

@@ -34,6 +34,7 @@ pub mod hash;
 mod hexvalue;
 pub mod keys;
 pub mod layout;
+mod progress;
 pub mod report;
 pub mod signing;
 pub mod store;
@@ -46,9 +47,15 @@ pub use keys::{
     KeyFileError, KeySource, PublicKey, PublicKeySet, SignatureError, Validity, VerifiedDigest,
 };
 pub use layout::{ChainId, DigestKey, Location, LogKey};
+pub use progress::Progress;
 pub use report::{
     ChainReport, DigestOutcome, DigestStatus, LogOutcome, LogStatus, Notice, Report, Severity,
 };
 pub use signing::SigningString;
 pub use store::{FsStore, MemoryStore, Object, ObjectStore, StoreError, StoreErrorKind};
-pub use verify::{discover, discover_under, validate, validate_chain, Discovery, Selection};
+#[cfg(feature = "s3")]
+pub use store::{S3Options, S3Store};
+pub use verify::{
+    discover, discover_under, validate, validate_chain, validate_with_progress, Discovery,
+    Selection,
+};

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::hash;
 use crate::keys::{KeySource, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
+use crate::progress::Progress;
 use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
 
@@ -74,10 +75,11 @@ pub fn discover<S: ObjectStore + ?Sized>(
     Ok(found)
 }
 
-/// Finds the digest keys of a trail's prefix without listing any log file: walks
-/// `PREFIX/AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail-Digest/REGION/` folder by folder, keeping
-/// only the selected accounts and regions, and lists each region's digests from the day
-/// before the selection's start. `prefix` is the trail's key prefix (`""` for none).
+/// Finds the digest keys under a prefix without listing any log file: finds the
+/// `AWSLogs/` folders at or a few folders under `prefix`, then walks
+/// `AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail-Digest/REGION/` folder by folder, keeping only the
+/// selected accounts and regions, and lists each region's digests from the day before the
+/// selection's start.
 pub fn discover_under<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
@@ -93,16 +95,18 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
         }
     };
     let prefixes = |p: &str| store.list_prefixes(bucket, p).map_err(list_error(p));
-    let root = match prefix.trim_end_matches('/') {
-        "" => "AWSLogs/".to_owned(),
-        p => format!("{p}/AWSLogs/"),
+    let start = match prefix.trim_end_matches('/') {
+        "" => String::new(),
+        p => format!("{p}/"),
     };
     let mut accounts = Vec::new();
-    for folder in prefixes(&root)? {
-        if folder[root.len()..].starts_with("o-") {
-            accounts.extend(prefixes(&folder)?);
-        } else {
-            accounts.push(folder);
+    for root in find_awslogs(store, bucket, &start)? {
+        for folder in prefixes(&root)? {
+            if folder[root.len()..].starts_with("o-") {
+                accounts.extend(prefixes(&folder)?);
+            } else {
+                accounts.push(folder);
+            }
         }
     }
     let wanted = |list: &[String], folder: &str, base: &str| {
@@ -140,6 +144,45 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
     Ok(found)
 }
 
+/// How deep under the given prefix discovery looks for `AWSLogs/` folders: a trail's key
+/// prefix may have several segments.
+const MAX_PREFIX_DEPTH: usize = 4;
+
+/// The `AWSLogs/` folders at or under `start` (which is empty or ends in `/`), breadth
+/// first, at most [`MAX_PREFIX_DEPTH`] folders down.
+fn find_awslogs<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    start: &str,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut level = vec![start.to_owned()];
+    for _ in 0..=MAX_PREFIX_DEPTH {
+        let mut next = Vec::new();
+        for folder in &level {
+            let children = store
+                .list_prefixes(bucket, folder)
+                .map_err(|source| Error::List {
+                    bucket: bucket.to_owned(),
+                    prefix: folder.clone(),
+                    source,
+                })?;
+            for child in children {
+                if child[folder.len()..] == *"AWSLogs/" {
+                    found.push(child);
+                } else {
+                    next.push(child);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    Ok(found)
+}
+
 impl Discovery {
     fn add_keys(&mut self, keys: Vec<String>) {
         for key in keys {
@@ -168,6 +211,18 @@ pub fn validate<S: ObjectStore + ?Sized>(
     discovery: &Discovery,
     selection: &Selection,
 ) -> Result<Report> {
+    validate_with_progress(store, bucket, public_keys, discovery, selection, &())
+}
+
+/// [`validate`], reporting progress.
+pub fn validate_with_progress<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    public_keys: &dyn KeySource,
+    discovery: &Discovery,
+    selection: &Selection,
+    progress: &dyn Progress,
+) -> Result<Report> {
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s > e {
             return Err(Error::Config(format!(
@@ -179,7 +234,9 @@ pub fn validate<S: ObjectStore + ?Sized>(
         .chains
         .iter()
         .filter(|(chain, _)| selection.matches(chain))
-        .map(|(chain, keys)| validate_chain(store, bucket, public_keys, chain, keys, selection))
+        .map(|(chain, keys)| {
+            validate_chain(store, bucket, public_keys, chain, keys, selection, progress)
+        })
         .collect();
     Ok(Report {
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -197,6 +254,7 @@ const LOG_BATCH: usize = 8192;
 /// long chain streams through with flat memory: only outcomes are kept.
 struct LogBatcher<'a, S: ObjectStore + ?Sized> {
     store: &'a S,
+    progress: &'a dyn Progress,
     pending: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
     pending_logs: usize,
     done: Vec<DigestOutcome>,
@@ -204,7 +262,10 @@ struct LogBatcher<'a, S: ObjectStore + ?Sized> {
 
 impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
     fn push(&mut self, outcome: DigestOutcome, verified: Option<VerifiedDigest>) {
-        self.pending_logs += verified.as_ref().map_or(0, |v| v.log_files().len());
+        let logs = verified.as_ref().map_or(0, |v| v.log_files().len());
+        self.progress.digest_done();
+        self.progress.logs_queued(logs as u64);
+        self.pending_logs += logs;
         self.pending.push((outcome, verified));
         if self.pending_logs >= LOG_BATCH {
             self.flush();
@@ -218,7 +279,7 @@ impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
             .filter_map(|(_, v)| v.as_ref())
             .flat_map(VerifiedDigest::log_files)
             .collect();
-        let mut checked = hash::check_logs(self.store, &entries).into_iter();
+        let mut checked = hash::check_logs(self.store, &entries, self.progress).into_iter();
         for (mut outcome, verified) in self.pending.drain(..) {
             if let Some(v) = verified {
                 outcome.logs = checked.by_ref().take(v.log_files().len()).collect();
@@ -242,6 +303,7 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
     chain: &ChainId,
     keys: &[DigestKey],
     selection: &Selection,
+    progress: &dyn Progress,
 ) -> ChainReport {
     let oldest = keys.iter().map(|k| k.end_time).min();
     let newest = keys.iter().map(|k| k.end_time).max();
@@ -270,6 +332,7 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
     };
     let mut batcher = LogBatcher {
         store,
+        progress,
         pending: Vec::new(),
         pending_logs: 0,
         done: Vec::new(),

@@ -229,3 +229,33 @@ fn discovery_by_folders_finds_what_a_full_listing_finds() {
         .collect();
     assert_eq!(chains, [("444455556666", "eu-west-1")]);
 }
+
+#[test]
+fn discovery_finds_trail_prefixes_under_the_given_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/cases/key-prefix/example-trail-bucket");
+    let store = cloudtrail_digest::FsStore::new(&dir, "example-trail-bucket").unwrap();
+    for prefix in ["", "cloudtrail", "cloudtrail/prod", "cloudtrail/prod/"] {
+        let found = cloudtrail_digest::discover_under(
+            &store,
+            "example-trail-bucket",
+            prefix,
+            &Selection::default(),
+        )
+        .unwrap();
+        let prefixes: Vec<Option<&str>> = found
+            .chains
+            .keys()
+            .map(|c| c.location.prefix.as_deref())
+            .collect();
+        assert_eq!(prefixes, [Some("cloudtrail/prod")], "{prefix:?}");
+    }
+    let none = cloudtrail_digest::discover_under(
+        &store,
+        "example-trail-bucket",
+        "elsewhere",
+        &Selection::default(),
+    )
+    .unwrap();
+    assert!(none.chains.is_empty());
+}

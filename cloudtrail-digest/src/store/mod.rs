@@ -8,9 +8,13 @@ use std::fmt;
 
 mod fs;
 mod memory;
+#[cfg(feature = "s3")]
+mod s3;
 
 pub use fs::{FsStore, SIDECAR_SUFFIX};
 pub use memory::MemoryStore;
+#[cfg(feature = "s3")]
+pub use s3::{S3Options, S3Store};
 
 /// An object's bytes as stored, and its S3 user metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]

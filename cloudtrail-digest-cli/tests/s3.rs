@@ -1,0 +1,485 @@
+//! `cloudtrail-digest validate s3://...` against a real S3 protocol server on 127.0.0.1
+//! (in-process s3s + s3s-fs, or `moto_server` when `CLOUDTRAIL_DIGEST_TEST_S3` names it)
+//! and a CloudTrail stub. The golden cases must give the same report as from a directory.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{CloudTrailStub, S3Server, ACCESS_KEY, SECRET_KEY};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases")
+}
+
+/// Cases whose verdict rightly differs in S3, where every object has metadata and every key
+/// is just a key: a digest without a signature there is a finding, not "unverifiable", and
+/// a key with `..` is a key that does not exist, not one that escapes a directory.
+const LOCAL_ONLY: &[&str] = &["no-sidecars", "key-escaping-root"];
+
+fn cli(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ENDPOINT_URL_S3", &s3.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &ct.endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-aws-credentials"),
+        )
+        .output()
+        .expect("run cloudtrail-digest")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn case_keys(dir: &Path) -> Vec<Value> {
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("public-keys.json")).unwrap()).unwrap();
+    v["PublicKeyList"].as_array().unwrap().clone()
+}
+
+fn bucket_of(dir: &Path) -> String {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    expected["args"][1].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn golden_cases_give_the_local_report_over_s3() {
+    let rt = support::runtime();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    dirs.sort();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        if LOCAL_ONLY.contains(&name) {
+            continue;
+        }
+        let bucket = bucket_of(dir);
+        let s3 = S3Server::start(&rt);
+        s3.load(&rt, &dir.join(&bucket), &bucket);
+        let ct = CloudTrailStub::start(&rt, case_keys(dir));
+        let local = cli(
+            dir,
+            &[
+                "validate",
+                &bucket,
+                "--public-keys",
+                "public-keys.json",
+                "--format",
+                "json",
+            ],
+            &s3,
+            &ct,
+        );
+        let url = format!("s3://{bucket}");
+        let remote = cli(dir, &["validate", &url, "--format", "json"], &s3, &ct);
+        if local.status.code() != remote.status.code() {
+            failures.push(format!(
+                "{name}: exit {:?} over S3, {:?} locally; stderr: {}",
+                remote.status.code(),
+                local.status.code(),
+                String::from_utf8_lossy(&remote.stderr)
+            ));
+        } else if json(&local) != json(&remote) {
+            failures.push(format!(
+                "{name}: reports differ\n--- local\n{}\n--- s3\n{}",
+                String::from_utf8_lossy(&local.stdout),
+                String::from_utf8_lossy(&remote.stdout)
+            ));
+        }
+        let calls = ct
+            .state
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|(t, _)| t == "ListPublicKeys")
+            .count();
+        if calls == 0 {
+            failures.push(format!(
+                "{name}: public keys did not come from ListPublicKeys"
+            ));
+        }
+        compared += 1;
+    }
+    assert!(compared >= 24, "compared only {compared} cases");
+    assert!(
+        failures.is_empty(),
+        "{} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn valid_chain(rt: &tokio::runtime::Runtime) -> (PathBuf, S3Server, CloudTrailStub) {
+    let dir = cases_dir().join("valid-chain");
+    let s3 = S3Server::start(rt);
+    s3.load(
+        rt,
+        &dir.join("example-trail-bucket"),
+        "example-trail-bucket",
+    );
+    let ct = CloudTrailStub::start(rt, case_keys(&dir));
+    (dir, s3, ct)
+}
+
+const A_LOG: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/111122223333_CloudTrail_us-east-1_20240301T0217Z_";
+
+fn first_log_key(dir: &Path) -> String {
+    support::walk(&dir.join("example-trail-bucket"))
+        .into_iter()
+        .map(|(k, _)| k)
+        .find(|k| k.starts_with(A_LOG))
+        .unwrap()
+}
+
+#[test]
+fn access_denied_on_one_log_leaves_it_unchecked_and_exits_2() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    if !s3.can_inject_faults() {
+        eprintln!("skipped: the external S3 server cannot inject faults");
+        return;
+    }
+    let key = first_log_key(&dir);
+    s3.faults.deny.lock().unwrap().insert(key.clone());
+    let out = cli(
+        &dir,
+        &["validate", "s3://example-trail-bucket", "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let logs: Vec<&Value> = report["chains"][0]["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["logs"].as_array().unwrap())
+        .collect();
+    let denied = logs.iter().find(|l| l["key"] == key.as_str()).unwrap();
+    assert_eq!(denied["status"], "unchecked");
+    assert!(
+        denied["reason"].as_str().unwrap().contains("AccessDenied"),
+        "{denied}"
+    );
+    assert_eq!(
+        logs.iter().filter(|l| l["status"] == "valid").count(),
+        logs.len() - 1
+    );
+}
+
+#[test]
+fn slow_down_is_retried_and_the_log_verified() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    if !s3.can_inject_faults() {
+        eprintln!("skipped: the external S3 server cannot inject faults");
+        return;
+    }
+    let key = first_log_key(&dir);
+    s3.faults.slow_down_once.lock().unwrap().insert(key.clone());
+    let out = cli(&dir, &["validate", "s3://example-trail-bucket"], &s3, &ct);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gets = s3
+        .faults
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(op, k, _)| op == "get" && *k == key)
+        .count();
+    assert_eq!(gets, 2, "the 503 should have been retried once");
+}
+
+#[test]
+fn requester_pays_reaches_the_server() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    if !s3.can_inject_faults() {
+        eprintln!("skipped: the external S3 server does not record requests");
+        return;
+    }
+    let out = cli(
+        &dir,
+        &[
+            "validate",
+            "s3://example-trail-bucket",
+            "--request-payer",
+            "requester",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = s3.faults.seen.lock().unwrap();
+    assert!(seen.len() > 10);
+    assert!(
+        seen.iter().all(|(_, _, payer)| *payer),
+        "every request carries x-amz-request-payer"
+    );
+}
+
+#[test]
+fn trail_arn_finds_bucket_and_prefix_with_get_trail() {
+    let rt = support::runtime();
+    let dir = cases_dir().join("key-prefix");
+    let s3 = S3Server::start(&rt);
+    s3.load(
+        &rt,
+        &dir.join("example-trail-bucket"),
+        "example-trail-bucket",
+    );
+    let ct = CloudTrailStub::start(&rt, case_keys(&dir));
+    let arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events";
+    ct.state.lock().unwrap().trails.insert(
+        arn.into(),
+        ("example-trail-bucket".into(), "cloudtrail/prod".into()),
+    );
+    let out = cli(
+        &dir,
+        &["validate", "--trail-arn", arn, "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["chains"][0]["chain"]["prefix"], "cloudtrail/prod");
+    assert_eq!(report["chains"][0]["digest_counts"]["valid"], 3);
+    assert!(ct
+        .state
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .any(|(t, b)| t == "GetTrail" && b["Name"] == arn));
+
+    let unknown = cli(
+        &dir,
+        &[
+            "validate",
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/nope",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("trail/nope"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}
+
+#[test]
+fn filters_over_an_org_bucket_with_several_accounts_and_regions() {
+    let rt = support::runtime();
+    let dir = cases_dir().join("org-trail");
+    let s3 = S3Server::start(&rt);
+    s3.load(&rt, &dir.join("example-org-bucket"), "example-org-bucket");
+    let ct = CloudTrailStub::start(&rt, case_keys(&dir));
+    let out = cli(
+        &dir,
+        &[
+            "validate",
+            "s3://example-org-bucket",
+            "--account-id",
+            "444455556666",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let chains = report["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 1);
+    assert_eq!(chains[0]["chain"]["org_id"], "o-exampleorg1");
+    assert_eq!(chains[0]["chain"]["account_id"], "444455556666");
+    assert_eq!(chains[0]["chain"]["region"], "eu-west-1");
+    let regions: Vec<String> = ct
+        .state
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|(t, _)| t == "ListPublicKeys")
+        .map(|(_, b)| b.to_string())
+        .collect();
+    assert_eq!(
+        regions.len(),
+        1,
+        "keys are fetched once per digest region: {regions:?}"
+    );
+}
+
+#[test]
+fn a_log_in_another_bucket_is_fetched_from_it() {
+    use cloudtrail_digest_testgen::{
+        cases::standard_trail, gzip, resign, Generator, Hour, TestKey, Tree,
+    };
+    let rt = support::runtime();
+    let keys_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+    let key = TestKey::load(&keys_dir, 1).unwrap();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let start = chrono::DateTime::from_timestamp(1_709_251_954, 0).unwrap();
+    let d = Generator::new(1).chain(&mut tree, &spec, &[&key], start, &[Hour::default()], None);
+    // Re-point the digest's log entries at another bucket, re-sign, and move the logs there.
+    let text = String::from_utf8(d[0].json.clone()).unwrap().replace(
+        "\"s3Bucket\":\"example-trail-bucket\"",
+        "\"s3Bucket\":\"other-log-bucket\"",
+    );
+    let digest = tree.objects.get_mut(&d[0].key).unwrap();
+    digest.body = gzip(text.as_bytes());
+    digest
+        .metadata
+        .as_mut()
+        .unwrap()
+        .insert("signature".into(), resign(&key, text.as_bytes()).unwrap());
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, other) = (tmp.path().join("main"), tmp.path().join("other"));
+    let mut logs = Tree::default();
+    for l in &d[0].logs {
+        logs.objects
+            .insert(l.clone(), tree.objects.remove(l).unwrap());
+    }
+    tree.write(&main).unwrap();
+    logs.write(&other).unwrap();
+    let s3 = S3Server::start(&rt);
+    s3.load(&rt, &main, "example-trail-bucket");
+    s3.load(&rt, &other, "other-log-bucket");
+    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(1))] });
+    let ct = CloudTrailStub::start(&rt, list["PublicKeyList"].as_array().unwrap().clone());
+    let out = cli(
+        tmp.path(),
+        &["validate", "s3://example-trail-bucket", "--verbose"],
+        &s3,
+        &ct,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Log file\ts3://other-log-bucket/"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2/2 log files valid"), "{stdout}");
+}
+
+#[test]
+fn keys_command_saves_list_public_keys_json() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    let tmp = tempfile::tempdir().unwrap();
+    let out_file = tmp.path().join("keys.json");
+    let out = cli(
+        &dir,
+        &[
+            "keys",
+            "--region",
+            "us-east-1",
+            "--start-time",
+            "2024-03-01",
+            "--end-time",
+            "2024-03-02",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let fingerprints = |list: &[Value]| {
+        list.iter()
+            .map(|k| k["Fingerprint"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fingerprints(saved["PublicKeyList"].as_array().unwrap()),
+        fingerprints(&case_keys(&dir))
+    );
+    // The saved file validates offline.
+    let offline = cli(
+        &dir,
+        &[
+            "validate",
+            "example-trail-bucket",
+            "--public-keys",
+            out_file.to_str().unwrap(),
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        offline.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
+    let call = ct.state.lock().unwrap().calls[0].1.clone();
+    assert_eq!(call["StartTime"].as_f64(), Some(1_709_251_200.0));
+}

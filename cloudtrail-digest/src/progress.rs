@@ -1,0 +1,20 @@
+//! Progress callbacks, for a caller that shows how far a run has come. The library never
+//! prints.
+
+/// Receives progress events; every method defaults to doing nothing. Called from several
+/// threads at once.
+pub trait Progress: Sync {
+    /// A digest has been decided (valid or not).
+    fn digest_done(&self) {}
+    /// `count` more log files are about to be checked.
+    fn logs_queued(&self, count: u64) {
+        let _ = count;
+    }
+    /// A log file has been checked; `bytes` is its stored size.
+    fn log_done(&self, bytes: u64) {
+        let _ = bytes;
+    }
+}
+
+/// No progress reporting.
+impl Progress for () {}
