@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::{CloudTrailStub, S3Server, ACCESS_KEY, SECRET_KEY};
+use support::{cloudtrail, CloudTrailStub, S3Server, ACCESS_KEY, SECRET_KEY};
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases")
@@ -81,7 +81,7 @@ fn golden_cases_give_the_local_report_over_s3() {
         let bucket = bucket_of(dir);
         let s3 = S3Server::start(&rt);
         s3.load(&rt, &dir.join(&bucket), &bucket);
-        let ct = CloudTrailStub::start(&rt, case_keys(dir));
+        let ct = cloudtrail(&rt, case_keys(dir));
         let local = cli(
             dir,
             &[
@@ -143,7 +143,7 @@ fn valid_chain(rt: &tokio::runtime::Runtime) -> (PathBuf, S3Server, CloudTrailSt
         &dir.join("example-trail-bucket"),
         "example-trail-bucket",
     );
-    let ct = CloudTrailStub::start(rt, case_keys(&dir));
+    let ct = cloudtrail(rt, case_keys(&dir));
     (dir, s3, ct)
 }
 
@@ -151,6 +151,7 @@ const A_LOG: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/111122
 
 fn first_log_key(dir: &Path) -> String {
     support::walk(&dir.join("example-trail-bucket"))
+        .unwrap()
         .into_iter()
         .map(|(k, _)| k)
         .find(|k| k.starts_with(A_LOG))
@@ -269,7 +270,7 @@ fn trail_arn_finds_bucket_and_prefix_with_get_trail() {
         &dir.join("example-trail-bucket"),
         "example-trail-bucket",
     );
-    let ct = CloudTrailStub::start(&rt, case_keys(&dir));
+    let ct = cloudtrail(&rt, case_keys(&dir));
     let arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events";
     ct.state.lock().unwrap().trails.insert(
         arn.into(),
@@ -322,7 +323,7 @@ fn filters_over_an_org_bucket_with_several_accounts_and_regions() {
     let dir = cases_dir().join("org-trail");
     let s3 = S3Server::start(&rt);
     s3.load(&rt, &dir.join("example-org-bucket"), "example-org-bucket");
-    let ct = CloudTrailStub::start(&rt, case_keys(&dir));
+    let ct = cloudtrail(&rt, case_keys(&dir));
     let out = cli(
         &dir,
         &[
@@ -403,7 +404,7 @@ fn a_log_in_another_bucket_is_fetched_from_it() {
     s3.load(&rt, &main, "example-trail-bucket");
     s3.load(&rt, &other, "other-log-bucket");
     let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(1))] });
-    let ct = CloudTrailStub::start(&rt, list["PublicKeyList"].as_array().unwrap().clone());
+    let ct = cloudtrail(&rt, list["PublicKeyList"].as_array().unwrap().clone());
     let out = cli(
         tmp.path(),
         &["validate", "s3://example-trail-bucket", "--verbose"],

@@ -126,28 +126,65 @@ impl Tree {
     /// Writes every object under `dir`, with a `.meta.json` sidecar where metadata is known.
     pub fn write(&self, dir: &Path) -> Result<()> {
         for (key, obj) in &self.objects {
-            let path = dir.join(key);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&path, &obj.body)?;
-            if let Some(meta) = &obj.metadata {
-                let head = json!({
-                    "AcceptRanges": "bytes",
-                    "LastModified": "2024-03-01T12:00:00+00:00",
-                    "ContentLength": obj.body.len(),
-                    "ETag": format!("\"{}\"", hex::encode(md5::Md5::digest(&obj.body))),
-                    "ContentType": "application/json",
-                    "ServerSideEncryption": "AES256",
-                    "Metadata": meta,
-                });
-                let mut text = serde_json::to_string_pretty(&head)?;
-                text.push('\n');
-                std::fs::write(format!("{}.meta.json", path.display()), text)?;
-            }
+            write_object(dir, key, obj)?;
         }
         Ok(())
     }
+}
+
+/// Where generated objects go.
+pub trait ObjSink {
+    /// Stores one object.
+    fn put(&mut self, key: String, obj: Obj);
+}
+
+impl ObjSink for Tree {
+    fn put(&mut self, key: String, obj: Obj) {
+        self.objects.insert(key, obj);
+    }
+}
+
+/// Writes objects to a directory as they are generated, so large trees never sit in memory.
+pub struct DirSink {
+    /// The bucket directory.
+    pub root: std::path::PathBuf,
+    /// The first write error, if any.
+    pub error: Option<anyhow::Error>,
+}
+
+impl ObjSink for DirSink {
+    fn put(&mut self, key: String, obj: Obj) {
+        if self.error.is_none() {
+            if let Err(e) = write_object(&self.root, &key, &obj) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// Writes one object, and its sidecar (shaped like `aws s3api head-object` output) if it
+/// has metadata.
+pub fn write_object(dir: &Path, key: &str, obj: &Obj) -> Result<()> {
+    let path = dir.join(key);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&path, &obj.body)?;
+    if let Some(meta) = &obj.metadata {
+        let head = json!({
+            "AcceptRanges": "bytes",
+            "LastModified": "2024-03-01T12:00:00+00:00",
+            "ContentLength": obj.body.len(),
+            "ETag": format!("\"{}\"", hex::encode(md5::Md5::digest(&obj.body))),
+            "ContentType": "application/json",
+            "ServerSideEncryption": "AES256",
+            "Metadata": meta,
+        });
+        let mut text = serde_json::to_string_pretty(&head)?;
+        text.push('\n');
+        std::fs::write(format!("{}.meta.json", path.display()), text)?;
+    }
+    Ok(())
 }
 
 /// Where a trail writes and what it is called.
@@ -352,7 +389,7 @@ impl Generator {
     /// `tree`. Returns the digests written, oldest first.
     pub fn chain(
         &mut self,
-        tree: &mut Tree,
+        tree: &mut dyn ObjSink,
         spec: &TrailSpec,
         keys: &[&TestKey],
         start: DateTime<Utc>,
@@ -391,7 +428,7 @@ impl Generator {
                 }));
                 oldest = Some(oldest.map_or(o, |x| x.min(o)));
                 newest = Some(newest.map_or(n, |x| x.max(n)));
-                tree.objects.insert(
+                tree.put(
                     key.clone(),
                     Obj {
                         body: gzip(&body),
@@ -429,7 +466,7 @@ impl Generator {
             if let Some(ts) = backfill {
                 meta.insert("backfill-generation-timestamp".to_owned(), ct_time(ts));
             }
-            tree.objects.insert(
+            tree.put(
                 key.clone(),
                 Obj {
                     body: gzip(&json_bytes),

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
-use cloudtrail_digest_testgen::{cases, TestKey};
+use cloudtrail_digest_testgen::{cases, DirSink, Generator, Hour, TestKey};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +30,53 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["cases", keys, out] => cases::write_all(&PathBuf::from(keys), &PathBuf::from(out)),
-        _ => bail!("usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR"),
+        ["bench", keys, out, logs, per_digest, log_kb] => bench(
+            &PathBuf::from(keys),
+            &PathBuf::from(out),
+            logs.parse()?,
+            per_digest.parse()?,
+            log_kb.parse()?,
+        ),
+        _ => bail!(
+            "usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR | bench KEYDIR OUTDIR LOGS LOGS_PER_DIGEST LOG_KB"
+        ),
     }
+}
+
+/// Writes a signed bucket of `logs` log files of about `log_kb` KB inflated each,
+/// `per_digest` per hourly digest, under `out/example-trail-bucket`, with `out/public-keys.json`.
+fn bench(
+    keys: &std::path::Path,
+    out: &std::path::Path,
+    logs: usize,
+    per_digest: usize,
+    log_kb: usize,
+) -> Result<()> {
+    let key = TestKey::load(keys, 1)?;
+    let spec = cases::standard_trail();
+    let hours = logs.div_ceil(per_digest.max(1));
+    let plan: Vec<Hour> = (0..hours)
+        .map(|h| Hour {
+            logs: per_digest.min(logs - h * per_digest),
+            ..Hour::default()
+        })
+        .collect();
+    let start = chrono::DateTime::from_timestamp(1_709_251_954, 0).context("time")?;
+    let mut sink = DirSink {
+        root: out.join(&spec.bucket),
+        error: None,
+    };
+    let mut generator = Generator::new(2024);
+    // One generated record is about 1 KB inflated.
+    generator.records_per_log = log_kb.max(1);
+    generator.chain(&mut sink, &spec, &[&key], start, &plan, None);
+    if let Some(e) = sink.error {
+        return Err(e);
+    }
+    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(3650))] });
+    std::fs::write(
+        out.join("public-keys.json"),
+        serde_json::to_string_pretty(&list)?,
+    )?;
+    Ok(())
 }

@@ -1,0 +1,478 @@
+//! Real protocol servers for tests and benchmarks, on 127.0.0.1 only: an S3 server (s3s,
+//! which does the real HTTP, XML and `SigV4`, over an in-memory backend with fault
+//! injection and optional per-request latency) and a CloudTrail endpoint speaking AWS JSON
+//! 1.1 for `ListPublicKeys`, `GetTrail` and `DescribeTrails`. **Test-only.**
+//!
+//! A poisoned lock (a panic elsewhere in a test) panics here too.
+//!
+//! `s3s-fs` is not used: it names a sidecar file after base64(bucket) + base64(key), longer
+//! than a file name may be for real CloudTrail keys (about 270 bytes).
+
+#![allow(clippy::missing_panics_doc)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use s3s::dto::{
+    CommonPrefix, CreateBucketInput, CreateBucketOutput, ETag, GetObjectInput, GetObjectOutput,
+    HeadBucketInput, HeadBucketOutput, ListObjectsV2Input, ListObjectsV2Output, Metadata, Object,
+    PutObjectInput, PutObjectOutput, StreamingBlob,
+};
+use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+/// The only credentials the S3 server accepts.
+pub const ACCESS_KEY: &str = "AKIDTESTONLY";
+/// Secret of [`ACCESS_KEY`].
+pub const SECRET_KEY: &str = "test-only-secret";
+/// Faults to inject and requests seen, shared with the test.
+#[derive(Default)]
+pub struct Faults {
+    /// Delay before answering every request (models S3's first-byte latency).
+    pub latency: Mutex<Duration>,
+    /// Keys whose GET answers 403 `AccessDenied`.
+    pub deny: Mutex<HashSet<String>>,
+    /// Keys whose next GET answers 503 `SlowDown` (once each).
+    pub slow_down_once: Mutex<HashSet<String>>,
+    /// Every GET and LIST: (operation, key or prefix, request payer header present).
+    pub seen: Mutex<Vec<(String, String, bool)>>,
+}
+
+/// One stored object.
+#[derive(Clone)]
+pub struct Stored {
+    body: hyper::body::Bytes,
+    metadata: Option<Metadata>,
+    content_encoding: Option<String>,
+    e_tag: String,
+}
+
+/// An S3 backend in memory behind s3s (which does the real HTTP, XML and `SigV4`). `s3s-fs` is
+/// not used because it names a sidecar file after base64(bucket) + base64(key), which is
+/// longer than a file name may be for real CloudTrail keys (about 270 bytes).
+pub struct MemS3 {
+    buckets: Mutex<BTreeMap<String, BTreeMap<String, Stored>>>,
+    faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl S3 for MemS3 {
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.buckets
+            .lock()
+            .unwrap()
+            .entry(req.input.bucket)
+            .or_default();
+        Ok(S3Response::new(CreateBucketOutput::default()))
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        if self.buckets.lock().unwrap().contains_key(&req.input.bucket) {
+            Ok(S3Response::new(HeadBucketOutput::default()))
+        } else {
+            Err(s3_error!(NoSuchBucket))
+        }
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        use futures_util::StreamExt as _;
+        let input = req.input;
+        let mut body = Vec::new();
+        if let Some(mut stream) = input.body {
+            while let Some(chunk) = stream.next().await {
+                body.extend_from_slice(&chunk.map_err(|e| s3_error!(IncompleteBody, "{e}"))?);
+            }
+        }
+        let e_tag = {
+            use md5::Digest as _;
+            hex::encode(md5::Md5::digest(&body))
+        };
+        let stored = Stored {
+            body: body.into(),
+            metadata: input.metadata,
+            content_encoding: input.content_encoding,
+            e_tag: e_tag.clone(),
+        };
+        let mut buckets = self.buckets.lock().unwrap();
+        let Some(bucket) = buckets.get_mut(&input.bucket) else {
+            return Err(s3_error!(NoSuchBucket));
+        };
+        bucket.insert(input.key, stored);
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(ETag::Strong(e_tag)),
+            ..PutObjectOutput::default()
+        }))
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        self.delay().await;
+        let key = req.input.key.clone();
+        let payer = req.input.request_payer.is_some();
+        self.faults
+            .seen
+            .lock()
+            .unwrap()
+            .push(("get".into(), key.clone(), payer));
+        if self.faults.deny.lock().unwrap().contains(&key) {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        if self.faults.slow_down_once.lock().unwrap().remove(&key) {
+            return Err(s3_error!(SlowDown, "Please reduce your request rate."));
+        }
+        let stored = {
+            let buckets = self.buckets.lock().unwrap();
+            let Some(bucket) = buckets.get(&req.input.bucket) else {
+                return Err(s3_error!(NoSuchBucket));
+            };
+            bucket
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| s3_error!(NoSuchKey))?
+        };
+        let length = i64::try_from(stored.body.len()).unwrap();
+        let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(stored.body)]);
+        Ok(S3Response::new(GetObjectOutput {
+            body: Some(StreamingBlob::wrap(chunks)),
+            content_length: Some(length),
+            metadata: stored.metadata,
+            content_encoding: stored.content_encoding,
+            e_tag: Some(ETag::Strong(stored.e_tag)),
+            ..GetObjectOutput::default()
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        self.delay().await;
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        self.faults.seen.lock().unwrap().push((
+            "list".into(),
+            prefix.clone(),
+            input.request_payer.is_some(),
+        ));
+        let buckets = self.buckets.lock().unwrap();
+        let Some(bucket) = buckets.get(&input.bucket) else {
+            return Err(s3_error!(NoSuchBucket));
+        };
+        let after = match (&input.continuation_token, &input.start_after) {
+            (Some(t), _) => Some(t.clone()),
+            (None, s) => s.clone(),
+        };
+        let max = usize::try_from(input.max_keys.unwrap_or(1000)).unwrap_or(1000);
+        let mut contents = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut last = None;
+        let mut truncated = false;
+        for (key, stored) in bucket.range::<String, _>((
+            after
+                .as_ref()
+                .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+            std::ops::Bound::Unbounded,
+        )) {
+            if !key.starts_with(&prefix) {
+                if key.as_str() > prefix.as_str()
+                    && !key.starts_with(&prefix)
+                    && !prefix.is_empty()
+                    && key[..prefix.len().min(key.len())] > *prefix
+                {
+                    break;
+                }
+                continue;
+            }
+            if contents.len() + prefixes.len() >= max {
+                truncated = true;
+                break;
+            }
+            if let Some(d) = input.delimiter.as_deref() {
+                if let Some(i) = key[prefix.len()..].find(d) {
+                    let common = key[..prefix.len() + i + d.len()].to_owned();
+                    if prefixes.last() != Some(&common) {
+                        prefixes.push(common);
+                    }
+                    last = Some(key.clone());
+                    continue;
+                }
+            }
+            contents.push(Object {
+                key: Some(key.clone()),
+                size: Some(i64::try_from(stored.body.len()).unwrap()),
+                e_tag: Some(ETag::Strong(stored.e_tag.clone())),
+                ..Object::default()
+            });
+            last = Some(key.clone());
+        }
+        let key_count = i32::try_from(contents.len() + prefixes.len()).unwrap();
+        Ok(S3Response::new(ListObjectsV2Output {
+            key_count: Some(key_count),
+            max_keys: input.max_keys,
+            is_truncated: Some(truncated),
+            next_continuation_token: if truncated { last } else { None },
+            contents: (!contents.is_empty()).then_some(contents),
+            common_prefixes: (!prefixes.is_empty()).then(|| {
+                prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix { prefix: Some(p) })
+                    .collect()
+            }),
+            continuation_token: input.continuation_token,
+            delimiter: input.delimiter,
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            start_after: input.start_after,
+            ..ListObjectsV2Output::default()
+        }))
+    }
+}
+
+impl MemS3 {
+    /// An empty store sharing `faults` with the caller.
+    pub fn new(faults: Arc<Faults>) -> Self {
+        Self {
+            buckets: Mutex::default(),
+            faults,
+        }
+    }
+
+    async fn delay(&self) {
+        let latency = *self.faults.latency.lock().unwrap();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+
+    /// Stores every file under `dir` as bucket `bucket`, without going through HTTP:
+    /// `.meta.json` sidecars become user metadata.
+    pub fn insert_dir(&self, dir: &Path, bucket: &str) -> std::io::Result<usize> {
+        let mut buckets = self.buckets.lock().unwrap();
+        let objects = buckets.entry(bucket.to_owned()).or_default();
+        let mut n = 0;
+        for (key, path) in walk(dir)? {
+            if key.ends_with(".meta.json") {
+                continue;
+            }
+            let body = std::fs::read(&path)?;
+            let metadata = std::fs::read_to_string(format!("{}.meta.json", path.display()))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| serde_json::from_value::<Metadata>(v["Metadata"].clone()).ok());
+            let e_tag = {
+                use md5::Digest as _;
+                hex::encode(md5::Md5::digest(&body))
+            };
+            objects.insert(
+                key,
+                Stored {
+                    body: body.into(),
+                    metadata,
+                    content_encoding: None,
+                    e_tag,
+                },
+            );
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// Serves `backend` over HTTP/1.1 on 127.0.0.1 (port 0: any free port), accepting only
+/// [`ACCESS_KEY`]; accepted sockets get `TCP_NODELAY` (without it every small response
+/// waits about 40 ms for a delayed ACK). Returns the endpoint URL.
+pub fn serve_s3(rt: &Runtime, backend: MemS3, port: u16) -> std::io::Result<String> {
+    let mut builder = s3s::service::S3ServiceBuilder::new(backend);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+    let service = builder.build();
+    let listener = rt.block_on(TcpListener::bind(("127.0.0.1", port)))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    rt.spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let _ = socket.set_nodelay(true);
+            let service = service.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// Every file under `dir`, as (key with `/`, path), sorted.
+pub fn walk(dir: &Path) -> std::io::Result<Vec<(String, std::path::PathBuf)>> {
+    fn go(
+        root: &Path,
+        dir: &Path,
+        out: &mut Vec<(String, std::path::PathBuf)>,
+    ) -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                go(root, &p, out)?;
+            } else if let Ok(rel) = p.strip_prefix(root) {
+                let key: Vec<&str> = rel
+                    .components()
+                    .filter_map(|c| c.as_os_str().to_str())
+                    .collect();
+                out.push((key.join("/"), p));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    go(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// What the CloudTrail stub answers.
+#[derive(Default)]
+pub struct CloudTrailState {
+    /// `PublicKeyList` entries returned by `ListPublicKeys` (any region, any range).
+    pub public_keys: Vec<Value>,
+    /// Trails by ARN: (bucket, prefix).
+    pub trails: BTreeMap<String, (String, String)>,
+    /// Every call: (target, body).
+    pub calls: Vec<(String, Value)>,
+}
+
+/// A CloudTrail endpoint speaking AWS JSON 1.1 on 127.0.0.1.
+pub struct CloudTrailStub {
+    /// Its URL.
+    pub endpoint: String,
+    /// What it answers and what it was asked.
+    pub state: Arc<Mutex<CloudTrailState>>,
+}
+
+impl CloudTrailStub {
+    /// Starts the stub on 127.0.0.1 (port 0: any free port), answering `ListPublicKeys`
+    /// with `public_keys`.
+    pub fn start(rt: &Runtime, public_keys: Vec<Value>, port: u16) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(CloudTrailState {
+            public_keys,
+            ..CloudTrailState::default()
+        }));
+        let listener = rt.block_on(TcpListener::bind(("127.0.0.1", port)))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::clone(&state);
+        rt.spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let _ = socket.set_nodelay(true);
+                let state = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let service =
+                        hyper::service::service_fn(move |req| answer(Arc::clone(&state), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self {
+            endpoint: format!("http://{addr}"),
+            state,
+        })
+    }
+}
+
+async fn answer(
+    state: Arc<Mutex<CloudTrailState>>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
+    use http_body_util::BodyExt as _;
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default();
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut st = state.lock().unwrap();
+    st.calls.push((target.clone(), input.clone()));
+    let (status, out) = match target.as_str() {
+        "ListPublicKeys" => (200, json!({ "PublicKeyList": st.public_keys })),
+        "GetTrail" => {
+            let name = input["Name"].as_str().unwrap_or_default();
+            match st.trails.get(name) {
+                Some((bucket, prefix)) => {
+                    (200, json!({ "Trail": trail_json(name, bucket, prefix) }))
+                }
+                None => (
+                    400,
+                    json!({ "__type": "TrailNotFoundException", "message": format!("Unknown trail: {name}") }),
+                ),
+            }
+        }
+        "DescribeTrails" => {
+            let names: Vec<&str> = input["trailNameList"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let list: Vec<Value> = st
+                .trails
+                .iter()
+                .filter(|(arn, _)| names.is_empty() || names.contains(&arn.as_str()))
+                .map(|(arn, (b, p))| trail_json(arn, b, p))
+                .collect();
+            (200, json!({ "trailList": list }))
+        }
+        _ => (
+            400,
+            json!({ "__type": "UnknownOperationException", "message": target }),
+        ),
+    };
+    let response = hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(
+            out.to_string(),
+        )))
+        .unwrap();
+    Ok(response)
+}
+
+fn trail_json(arn: &str, bucket: &str, prefix: &str) -> Value {
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    let mut t = json!({ "Name": name, "TrailARN": arn, "S3BucketName": bucket, "HomeRegion": "us-east-1", "IsOrganizationTrail": false, "LogFileValidationEnabled": true });
+    if !prefix.is_empty() {
+        t["S3KeyPrefix"] = json!(prefix);
+    }
+    t
+}
