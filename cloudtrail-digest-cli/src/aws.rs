@@ -197,7 +197,8 @@ pub(crate) struct CloudTrailKeys<'a> {
     aws: &'a Aws,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    cache: Mutex<HashMap<String, PublicKeySet>>,
+    /// Keys per region, or why they could not be had: each region is asked once.
+    cache: Mutex<HashMap<String, Result<PublicKeySet, String>>>,
 }
 
 impl<'a> CloudTrailKeys<'a> {
@@ -244,11 +245,10 @@ impl KeySource for CloudTrailKeys<'_> {
             .cache
             .lock()
             .map_err(|_| "key cache poisoned".to_owned())?;
-        if !cache.contains_key(region) {
-            let set = self.fetch(region, self.start, self.end)?;
-            cache.insert(region.to_owned(), set);
-        }
-        let set = cache.get_mut(region).ok_or("key cache lost a region")?;
+        let entry = cache
+            .entry(region.to_owned())
+            .or_insert_with(|| self.fetch(region, self.start, self.end));
+        let set = entry.as_mut().map_err(|e| e.clone())?;
         if let Some(key) = set.get(fingerprint) {
             return Ok(Some(key.clone()));
         }

@@ -484,3 +484,50 @@ fn keys_command_saves_list_public_keys_json() {
     let call = ct.state.lock().unwrap().calls[0].1.clone();
     assert_eq!(call["StartTime"].as_f64(), Some(1_709_251_200.0));
 }
+
+#[test]
+fn no_public_keys_for_a_region_leaves_its_digests_unchecked_and_exits_2() {
+    let rt = support::runtime();
+    let dir = cases_dir().join("valid-chain");
+    let s3 = S3Server::start(&rt);
+    s3.load(
+        &rt,
+        &dir.join("example-trail-bucket"),
+        "example-trail-bucket",
+    );
+    let ct = cloudtrail(&rt, Vec::new());
+    let out = cli(
+        &dir,
+        &["validate", "s3://example-trail-bucket", "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let digests = report["chains"][0]["digests"].as_array().unwrap();
+    assert!(!digests.is_empty());
+    for d in digests {
+        assert_eq!(d["status"], "unchecked", "{d}");
+        assert!(
+            d["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no public keys found between"),
+            "{d}"
+        );
+    }
+    let calls = ct
+        .state
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|(t, _)| t == "ListPublicKeys")
+        .count();
+    assert_eq!(calls, 1, "the region is asked once");
+}
