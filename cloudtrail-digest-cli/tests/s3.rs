@@ -531,3 +531,48 @@ fn no_public_keys_for_a_region_leaves_its_digests_unchecked_and_exits_2() {
         .count();
     assert_eq!(calls, 1, "the region is asked once");
 }
+
+#[test]
+fn expected_bucket_owner_is_sent_and_a_wrong_owner_refused() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    if !s3.can_inject_faults() {
+        eprintln!("skipped: the external S3 server does not check bucket owners");
+        return;
+    }
+    *s3.faults.bucket_owner.lock().unwrap() = Some("111122223333".into());
+    let right = cli(
+        &dir,
+        &[
+            "validate",
+            "s3://example-trail-bucket",
+            "--expected-bucket-owner",
+            "111122223333",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        right.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    let wrong = cli(
+        &dir,
+        &[
+            "validate",
+            "s3://example-trail-bucket",
+            "--expected-bucket-owner",
+            "999999999999",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("cannot list s3://example-trail-bucket") && err.contains("AccessDenied"),
+        "{err}"
+    );
+}

@@ -38,6 +38,9 @@ pub const SECRET_KEY: &str = "test-only-secret";
 pub struct Faults {
     /// Delay before answering every request (models S3's first-byte latency).
     pub latency: Mutex<Duration>,
+    /// The account that owns every bucket; a request whose `x-amz-expected-bucket-owner`
+    /// names another account is refused with 403, as S3 does.
+    pub bucket_owner: Mutex<Option<String>>,
     /// Keys whose GET answers 403 `AccessDenied`.
     pub deny: Mutex<HashSet<String>>,
     /// Keys whose next GET answers 503 `SlowDown` (once each).
@@ -126,6 +129,7 @@ impl S3 for MemS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         self.delay().await;
+        self.check_owner(req.input.expected_bucket_owner.as_ref())?;
         let key = req.input.key.clone();
         let payer = req.input.request_payer.is_some();
         self.faults
@@ -166,6 +170,7 @@ impl S3 for MemS3 {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.delay().await;
+        self.check_owner(req.input.expected_bucket_owner.as_ref())?;
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
         self.faults.seen.lock().unwrap().push((
@@ -248,6 +253,17 @@ impl S3 for MemS3 {
 }
 
 impl MemS3 {
+    /// Refuses a request expecting another bucket owner.
+    fn check_owner(&self, expected: Option<&String>) -> S3Result<()> {
+        let owner = self.faults.bucket_owner.lock().unwrap();
+        match (owner.as_ref(), expected) {
+            (Some(owner), Some(expected)) if owner != expected => {
+                Err(s3_error!(AccessDenied, "Access Denied"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// An empty store sharing `faults` with the caller.
     pub fn new(faults: Arc<Faults>) -> Self {
         Self {
