@@ -5,8 +5,8 @@ use std::io::{self, Write as _};
 use anyhow::{bail, Context as _, Result};
 use chrono::Duration;
 use cloudtrail_digest::{
-    discover, discover_under, validate_with_progress, Discovery, FsStore, KeySource, Progress,
-    PublicKeySet, Report, S3Options, S3Store, Selection, Severity,
+    discover_under, validate_with_progress, Discovery, FsStore, KeySource, Progress, PublicKeySet,
+    Report, S3Options, S3Store, Selection, Severity,
 };
 
 use crate::args::{Format, RequestPayer, ValidateArgs};
@@ -133,7 +133,8 @@ fn run_dir(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) 
     let keys = load_keys(args)?;
     let store = FsStore::new(dir, bucket.clone())
         .with_context(|| format!("cannot open {}", dir.display()))?;
-    let found = discover(&store, &bucket, "").context("cannot list the bucket copy")?;
+    let found =
+        discover_under(&store, &bucket, "", selection).context("cannot list the bucket copy")?;
     Ok(validate_with_progress(
         &store, &bucket, &keys, &found, selection, progress,
     )?)

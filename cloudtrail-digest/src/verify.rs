@@ -78,8 +78,7 @@ pub fn discover<S: ObjectStore + ?Sized>(
 /// Finds the digest keys under a prefix without listing any log file: finds the
 /// `AWSLogs/` folders at or a few folders under `prefix`, then walks
 /// `AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail-Digest/REGION/` folder by folder, keeping only the
-/// selected accounts and regions, and lists each region's digests from the day before the
-/// selection's start.
+/// selected accounts and regions, and lists each region's digests.
 pub fn discover_under<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
@@ -131,11 +130,10 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
             .iter()
             .filter(|r| wanted(&selection.regions, r, &digests))
         {
-            let start_after = selection
-                .start
-                .map(|s| format!("{region}{}", (s - Duration::days(1)).format("%Y/%m/%d")));
+            // The whole region is listed (about nine requests per year of hourly digests),
+            // so a trail with no digest in the requested range is still reported as such.
             let keys = store
-                .list(bucket, region, start_after.as_deref())
+                .list(bucket, region, None)
                 .map_err(list_error(region))?;
             found.add_keys(keys);
         }
