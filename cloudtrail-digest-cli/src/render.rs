@@ -145,6 +145,17 @@ fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
             }
         }
     }
+    for notice in &chain.notices {
+        if let Notice::MissingDigests { backfill, from, to } = notice {
+            let prefix = if *backfill { "(backfill) " } else { "" };
+            let message = format!(
+                "{prefix}Digest files\tending {} to {}\tINVALID: not found (every hourly digest of this range is missing)",
+                display(*from),
+                display(*to)
+            );
+            lines.status(&message, true)?;
+        }
+    }
     moved_hint(chain, lines)?;
     summary(chain, lines)
 }

@@ -7,7 +7,7 @@
 //! at the next older listed key, and every hour between the two that no digest covers is
 //! reported as a digest that was not found.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,6 +20,9 @@ use crate::keys::{KeySource, SignatureError, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
 use crate::report::{DigestOutcome, DigestStatus, Notice, SignatureSource};
 use crate::store::{Object, ObjectStore, StoreError};
+
+/// The most missing hours of one gap reported one by one (ten years).
+const MAX_INFERRED: usize = 24 * 3653;
 
 /// How many listed digests are fetched at once ahead of the walk.
 const PREFETCH: usize = 32;
@@ -97,25 +100,32 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         let mut bucket = self.bucket.to_owned();
         let mut last_start = key_end;
         let mut link: Option<Link> = None;
+        // Digests already visited: a link back to one (a cycle, possible only among digests
+        // that cannot be verified) resumes at the next older listed digest instead.
+        let mut visited: HashSet<(String, String)> = HashSet::new();
         while self.start <= last_start {
             let object = self.fetch(&mut walk, &bucket, &key, &listed);
             let visit = self.visit(&bucket, &key, object, link.take());
+            visited.insert((bucket.clone(), key.clone()));
             if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
                 last_start = start;
             }
             (walk.sink)(visit.outcome, visit.verified);
             let (resume_from, carried, starting) = match visit.next {
-                Next::Follow(l) => {
+                Next::Follow(l) if !visited.contains(&(l.bucket.clone(), l.key.clone())) => {
                     key_end = DigestKey::parse(&l.key).map_or(last_start, |k| k.end_time);
                     bucket.clone_from(&l.bucket);
                     key.clone_from(&l.key);
                     link = Some(l);
                     continue;
                 }
+                Next::Follow(_) => (key_end, None, false),
                 Next::Starting(l) => (key_end, l, true),
                 Next::Resume(l) => (key_end, l, false),
             };
-            let Some((next_key, next_end)) = pop_older(&mut listed, resume_from) else {
+            let next = std::iter::from_fn(|| pop_older(&mut listed, resume_from))
+                .find(|(k, _)| !visited.contains(&(self.bucket.to_owned(), k.clone())));
+            let Some((next_key, next_end)) = next else {
                 break;
             };
             if starting {
@@ -202,10 +212,25 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     ) {
         let slack = Duration::minutes(10);
         let mut ends = Vec::new();
+        // Hours before the requested start are out of scope (the walk stops there too).
         let mut end = older_end + Duration::hours(1);
+        if end < self.start {
+            let skipped = (self.start - end).num_hours();
+            end += Duration::hours(skipped);
+        }
         while end + slack < newer_end {
             if end >= self.start {
                 ends.push(end);
+            }
+            if ends.len() >= MAX_INFERRED {
+                // Too many to name one by one (a planted key dated far in the past, say):
+                // the rest is one explicit finding, never dropped.
+                walk.notices.push(Notice::MissingDigests {
+                    backfill: self.backfill,
+                    from: end,
+                    to: newer_end - Duration::hours(1),
+                });
+                break;
             }
             end += Duration::hours(1);
         }

@@ -243,6 +243,26 @@ pub enum Notice {
     },
     /// No digest of the chain lies in the requested range.
     NoDigests,
+    /// Hourly digests missing between two times, too many to report one by one: an
+    /// integrity finding.
+    MissingDigests {
+        /// `backfill` chain or not.
+        backfill: bool,
+        /// End of the first missing hour.
+        from: DateTime<Utc>,
+        /// End of the last missing hour.
+        to: DateTime<Utc>,
+    },
+}
+
+impl Notice {
+    /// How this notice counts.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::MissingDigests { .. } => Severity::Invalid,
+            _ => Severity::Incomplete,
+        }
+    }
 }
 
 /// Counts of verdicts.
@@ -354,12 +374,12 @@ impl ChainReport {
         report
     }
 
-    /// The worst severity in this chain: notices count as incomplete coverage.
+    /// The worst severity in this chain, notices included.
     pub fn severity(&self) -> Severity {
         let digests = self.digests.iter().flat_map(|d| {
             std::iter::once(d.status.severity()).chain(d.logs.iter().map(|l| l.status.severity()))
         });
-        let notices = (!self.notices.is_empty()).then_some(Severity::Incomplete);
+        let notices = self.notices.iter().map(Notice::severity);
         digests.chain(notices).max().unwrap_or(Severity::Valid)
     }
 }

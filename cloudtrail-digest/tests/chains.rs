@@ -259,3 +259,112 @@ fn discovery_finds_trail_prefixes_under_the_given_one() {
     .unwrap();
     assert!(none.chains.is_empty());
 }
+
+#[test]
+fn a_link_cycle_among_unverifiable_digests_terminates_visiting_each_once() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let d = chain(&spec, &[Hour::default(); 2], &mut tree, &k);
+    // A copy without metadata where the newest digest names no signature for its
+    // predecessor, and the predecessor links back to the newest: D1 -> D0 -> D1.
+    let d1 = String::from_utf8(d[1].json.clone()).unwrap();
+    let d1 = d1.replace(
+        &format!("\"previousDigestSignature\":\"{}\"", d[0].signature),
+        "\"previousDigestSignature\":null",
+    );
+    let d0 = String::from_utf8(d[0].json.clone()).unwrap().replacen(
+        "\"previousDigestS3Bucket\":null,\"previousDigestS3Object\":null",
+        &format!(
+            "\"previousDigestS3Bucket\":\"{}\",\"previousDigestS3Object\":\"{}\"",
+            spec.bucket,
+            d[1].key.replace('/', "\\/")
+        ),
+        1,
+    );
+    assert_ne!(d0.as_bytes(), d[0].json.as_slice(), "the edit must apply");
+    let mut store = MemoryStore::new();
+    for (key, json) in [(&d[0].key, d0), (&d[1].key, d1)] {
+        store.insert(
+            &spec.bucket,
+            key,
+            Object {
+                body: cloudtrail_digest_testgen::gzip(json.as_bytes()),
+                metadata: None,
+            },
+        );
+    }
+    // A regression would loop forever: fail instead of hanging.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let bucket = spec.bucket.clone();
+    std::thread::spawn(move || {
+        let k = key();
+        let _ = tx.send(run(&store, &bucket, &k));
+    });
+    let report = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the walk did not terminate");
+    let keys: Vec<&str> = report.chains[0]
+        .digests
+        .iter()
+        .map(|o| o.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [d[1].key.as_str(), d[0].key.as_str()],
+        "each digest once, and the walk ends"
+    );
+    assert!(report.chains[0]
+        .digests
+        .iter()
+        .all(|o| matches!(o.status, DigestStatus::Unverifiable { .. })));
+}
+
+#[test]
+fn a_planted_ancient_key_cannot_make_inference_unbounded() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let d = chain(&spec, &[Hour::default(); 3], &mut tree, &k);
+    let mut store = store_of(&tree, &spec.bucket);
+    let ancient = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 7).unwrap();
+    let planted = spec.digest_key(ancient, false);
+    let copy = store.remove(&spec.bucket, &d[0].key).unwrap();
+    store.insert(&spec.bucket, &planted, copy);
+    let found = discover(&store, &spec.bucket, "").unwrap();
+
+    // Over the whole range: ten years of hours named one by one, the rest one finding.
+    let report = validate(
+        &store,
+        &spec.bucket,
+        &public_keys(&k),
+        &found,
+        &Selection::default(),
+    )
+    .unwrap();
+    let c = &report.chains[0];
+    let inferred = c
+        .digests
+        .iter()
+        .filter(|o| o.status == DigestStatus::NotFound { inferred: true })
+        .count();
+    assert_eq!(inferred, 24 * 3653);
+    assert!(c
+        .notices
+        .iter()
+        .any(|n| matches!(n, cloudtrail_digest::Notice::MissingDigests { .. })));
+    assert_eq!(c.severity(), Severity::Invalid);
+
+    // Over a requested range, nothing before its start is inferred.
+    let range = Selection {
+        start: Some(d[1].end - Duration::hours(1)),
+        ..Selection::default()
+    };
+    let report = validate(&store, &spec.bucket, &public_keys(&k), &found, &range).unwrap();
+    let inferred = report.chains[0]
+        .digests
+        .iter()
+        .filter(|o| o.status == DigestStatus::NotFound { inferred: true })
+        .count();
+    assert_eq!(inferred, 0);
+}
