@@ -1,9 +1,10 @@
 //! A local copy of a bucket: `ROOT/[prefix/]AWSLogs/...`, with each object's S3 metadata in
 //! an optional sidecar `<key>.meta.json` holding what `aws s3api head-object` prints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -17,6 +18,9 @@ pub const SIDECAR_SUFFIX: &str = ".meta.json";
 pub struct FsStore {
     root: PathBuf,
     bucket: String,
+    /// Directories already shown to resolve inside the root: a day folder holds many logs,
+    /// and resolving every component of every key costs a `readlink` per component.
+    inside: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl FsStore {
@@ -32,6 +36,7 @@ impl FsStore {
         Ok(Self {
             root,
             bucket: bucket.into(),
+            inside: Arc::default(),
         })
     }
 
@@ -78,11 +83,43 @@ impl FsStore {
             return Err(outside());
         }
         let path = self.root.join(rel);
-        // Symlinks may lead out: resolve what exists and check it is still inside.
-        match path.canonicalize() {
-            Ok(resolved) if resolved.starts_with(&self.root) => Ok(path),
-            Ok(_) => Err(outside()),
+        // Symlinks may lead out: the directory must resolve inside the root (checked once
+        // per directory), and so must the file itself if it is a symlink.
+        if let Some(parent) = path.parent() {
+            self.check_inside_dir(parent, &outside)?;
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => match path.canonicalize() {
+                Ok(resolved) if resolved.starts_with(&self.root) => Ok(path),
+                Ok(_) => Err(outside()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
+                Err(e) => Err(io_error(&e)),
+            },
+            Ok(_) => Ok(path),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
+            Err(e) => Err(io_error(&e)),
+        }
+    }
+
+    /// Checks that a directory resolves inside the root; remembers the ones that do.
+    fn check_inside_dir(
+        &self,
+        dir: &Path,
+        outside: &dyn Fn() -> StoreError,
+    ) -> Result<(), StoreError> {
+        if self.inside.lock().is_ok_and(|set| set.contains(dir)) {
+            return Ok(());
+        }
+        match dir.canonicalize() {
+            Ok(resolved) if resolved.starts_with(&self.root) => {
+                if let Ok(mut set) = self.inside.lock() {
+                    set.insert(dir.to_path_buf());
+                }
+                Ok(())
+            }
+            Ok(_) => Err(outside()),
+            // A missing directory: the file is simply not found.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_error(&e)),
         }
     }
@@ -307,6 +344,16 @@ mod tests {
             );
             assert_eq!(
                 s.list("b", "AWSLogs/", None).unwrap_err().kind(),
+                StoreErrorKind::OutsideRoot
+            );
+            // A directory symlink leading out, reached through a cached sibling directory.
+            let outside = d.path().join("outside-dir");
+            std::fs::create_dir_all(&outside).unwrap();
+            std::fs::write(outside.join("x.json.gz"), b"secret").unwrap();
+            std::os::unix::fs::symlink(&outside, s.root().join("AWSLogs/dirlink")).unwrap();
+            assert_eq!(s.get("b", "AWSLogs/a/x.json.gz").unwrap().body, b"x");
+            assert_eq!(
+                s.get("b", "AWSLogs/dirlink/x.json.gz").unwrap_err().kind(),
                 StoreErrorKind::OutsideRoot
             );
         }
