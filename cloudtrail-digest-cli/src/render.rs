@@ -121,7 +121,19 @@ fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
             sanitize(&digest.key),
             sanitize(&digest.status.verdict_text())
         );
-        lines.status(&message, digest.status != DigestStatus::Valid)?;
+        let valid = digest.status == DigestStatus::Valid;
+        if !valid || digest.findings.is_empty() {
+            lines.status(&message, !valid)?;
+        }
+        for finding in &digest.findings {
+            let message = format!(
+                "{prefix}Digest file\ts3://{}/{}\tINVALID: {}",
+                sanitize(&digest.bucket),
+                sanitize(&digest.key),
+                sanitize(&finding.message)
+            );
+            lines.status(&message, true)?;
+        }
         for log in &digest.logs {
             let message = format!(
                 "Log file\ts3://{}/{}\t{}",

@@ -41,7 +41,18 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
                 d["bucket"].as_str().unwrap(),
                 d["key"].as_str().unwrap()
             );
-            out.insert(key, digest_verdict(d));
+            // The status, unless valid with findings, then each finding: " | "-joined.
+            let mut parts = Vec::new();
+            let findings = d["findings"].as_array().cloned().unwrap_or_default();
+            if d["status"] != "valid" || findings.is_empty() {
+                parts.push(digest_verdict(d));
+            }
+            parts.extend(
+                findings
+                    .iter()
+                    .map(|f| format!("INVALID: {}", f["message"].as_str().unwrap_or_default())),
+            );
+            out.insert(key, parts.join(" | "));
             for l in d["logs"].as_array().into_iter().flatten() {
                 let key = format!(
                     "Log file\ts3://{}/{}",

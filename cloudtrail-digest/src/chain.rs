@@ -12,13 +12,14 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::checks::{self, SuccessorClaim};
 use crate::digest::parse_time;
 use crate::digest::Digest;
 use crate::hash::unreadable;
 use crate::hexvalue::Signature;
-use crate::keys::{KeySource, SignatureError, VerifiedDigest};
+use crate::keys::{KeySource, SignatureError, Validity, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
-use crate::report::{DigestOutcome, DigestStatus, Notice, SignatureSource};
+use crate::report::{DigestOutcome, DigestStatus, Finding, Notice, SignatureSource};
 use crate::store::{Object, ObjectStore, StoreError};
 
 /// The most missing hours of one gap reported one by one (ten years).
@@ -47,6 +48,8 @@ struct Link {
     bucket: String,
     key: String,
     signature: Option<String>,
+    /// What the digest that links here recorded about its predecessor.
+    claim: SuccessorClaim,
 }
 
 /// Where the walk goes after a digest.
@@ -88,7 +91,12 @@ fn pop_older(listed: &mut Vec<Listed>, before: DateTime<Utc>) -> Option<Listed> 
 impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     /// Walks the chain over `listed` (ascending by key, all of this chain and kind), handing
     /// each outcome to `sink` as it is decided; returns the chain's notices.
-    pub(crate) fn walk(&self, mut listed: Vec<Listed>, sink: &mut Sink<'_>) -> Vec<Notice> {
+    pub(crate) fn walk(
+        &self,
+        mut listed: Vec<Listed>,
+        seen_logs: &mut HashMap<(String, String), String>,
+        sink: &mut Sink<'_>,
+    ) -> Vec<Notice> {
         let mut walk = Walk {
             sink,
             notices: Vec::new(),
@@ -105,7 +113,12 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         let mut visited: HashSet<(String, String)> = HashSet::new();
         while self.start <= last_start {
             let object = self.fetch(&mut walk, &bucket, &key, &listed);
-            let visit = self.visit(&bucket, &key, object, link.take());
+            let mut visit = self.visit(&bucket, &key, object, link.take());
+            if let Some(verified) = &visit.verified {
+                let url = format!("s3://{bucket}/{key}");
+                let found = checks::entry_findings(verified, &url, self.chain, seen_logs);
+                visit.outcome.findings.extend(found);
+            }
             visited.insert((bucket.clone(), key.clone()));
             if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
                 last_start = start;
@@ -236,18 +249,14 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         }
         // Newest first, like the rest of the walk.
         for end in ends.into_iter().rev() {
-            let outcome = DigestOutcome {
-                bucket: self.bucket.to_owned(),
-                key: self.chain.digest_key(end, self.backfill),
-                backfill: self.backfill,
-                status: DigestStatus::NotFound { inferred: true },
-                start_time: Some(end - Duration::hours(1)),
-                end_time: Some(end),
-                verified_with: None,
-                signature_source: None,
-                sha256: None,
-                logs: Vec::new(),
-            };
+            let key = self.chain.digest_key(end, self.backfill);
+            let mut outcome = self.outcome(
+                self.bucket,
+                &key,
+                DigestStatus::NotFound { inferred: true },
+                Some(end),
+            );
+            outcome.start_time = Some(end - Duration::hours(1));
             (walk.sink)(outcome, None);
         }
     }
@@ -259,18 +268,8 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         object: Result<Object, StoreError>,
         link: Option<Link>,
     ) -> Visit {
-        let mut outcome = DigestOutcome {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            backfill: self.backfill,
-            status: DigestStatus::Valid,
-            start_time: None,
-            end_time: DigestKey::parse(key).ok().map(|k| k.end_time),
-            verified_with: None,
-            signature_source: None,
-            sha256: None,
-            logs: Vec::new(),
-        };
+        let end_time = DigestKey::parse(key).ok().map(|k| k.end_time);
+        let mut outcome = self.outcome(bucket, key, DigestStatus::Valid, end_time);
         let fail = |mut outcome: DigestOutcome, status, link| {
             outcome.status = status;
             Visit {
@@ -305,6 +304,11 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 bucket: b.clone(),
                 key: k.clone(),
                 signature: file.previous.signature.clone(),
+                claim: SuccessorClaim {
+                    start: file.digest_start_time,
+                    hash_value: file.previous.hash_value,
+                    signature: file.previous.signature.clone(),
+                },
             }),
             _ => None,
         };
@@ -322,6 +326,13 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             .and_then(|m| m.get("backfill-generation-timestamp"))
             .and_then(|t| parse_time(t))
             .unwrap_or(file.digest_end_time);
+        outcome.findings = self.parsed_findings(
+            &digest,
+            object.metadata.as_ref(),
+            link.as_ref(),
+            bucket,
+            key,
+        );
         let signature = match self.signature(object.metadata.as_ref(), link) {
             Ok(s) => s,
             Err(status) => {
@@ -337,8 +348,11 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         };
         outcome.signature_source = Some(signature.1);
         match self.verify(digest, &signature.0, signed_at) {
-            Ok(verified) => {
+            Ok((verified, validity)) => {
                 outcome.verified_with = Some(verified.fingerprint().clone());
+                outcome
+                    .findings
+                    .extend(checks::validity_finding(validity, signed_at));
                 Visit {
                     outcome,
                     verified: Some(verified),
@@ -349,17 +363,63 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         }
     }
 
+    /// An outcome with nothing known yet but where the digest is and its verdict.
+    fn outcome(
+        &self,
+        bucket: &str,
+        key: &str,
+        status: DigestStatus,
+        end_time: Option<DateTime<Utc>>,
+    ) -> DigestOutcome {
+        DigestOutcome {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            backfill: self.backfill,
+            status,
+            start_time: None,
+            end_time,
+            verified_with: None,
+            signature_source: None,
+            sha256: None,
+            logs: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Findings on a parsed digest by itself, and against what its successor recorded about
+    /// it (when the walk reached it through that successor's link), whatever its verdict.
+    fn parsed_findings(
+        &self,
+        digest: &Digest,
+        metadata: Option<&BTreeMap<String, String>>,
+        link: Option<&Link>,
+        bucket: &str,
+        key: &str,
+    ) -> Vec<Finding> {
+        let mut findings = checks::digest_findings(digest, self.chain, metadata);
+        if let Some(claim) = link
+            .filter(|l| l.bucket == bucket && l.key == key)
+            .map(|l| &l.claim)
+        {
+            let own_signature = metadata
+                .and_then(|m| m.get("signature"))
+                .map(String::as_str);
+            findings.extend(checks::link_findings(digest, claim, own_signature));
+        }
+        findings
+    }
+
     /// Finds the key the digest names, in its region, and verifies the signature with it.
     fn verify(
         &self,
         digest: Digest,
         signature: &Signature,
         signed_at: DateTime<Utc>,
-    ) -> Result<VerifiedDigest, DigestStatus> {
+    ) -> Result<(VerifiedDigest, Option<Validity>), DigestStatus> {
         let fingerprint = &digest.file().digest_public_key_fingerprint;
         let region = &self.chain.location.region;
         let verified = match self.keys.key(region, fingerprint, signed_at) {
-            Ok(Some(key)) => key.verify(digest, signature),
+            Ok(Some(key)) => key.verify(digest, signature).map(|v| (v, key.validity())),
             Ok(None) => Err(SignatureError::UnknownKey(fingerprint.clone())),
             Err(reason) => {
                 let reason = format!("cannot get the public keys of region {region}: {reason}");

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod chain;
+mod checks;
 pub mod digest;
 mod error;
 pub mod gzip;
@@ -49,7 +50,8 @@ pub use keys::{
 pub use layout::{ChainId, DigestKey, Location, LogKey};
 pub use progress::Progress;
 pub use report::{
-    ChainReport, DigestOutcome, DigestStatus, LogOutcome, LogStatus, Notice, Report, Severity,
+    ChainReport, DigestOutcome, DigestStatus, Finding, FindingKind, LogOutcome, LogStatus, Notice,
+    Report, Severity,
 };
 pub use signing::SigningString;
 pub use store::{FsStore, MemoryStore, Object, ObjectStore, StoreError, StoreErrorKind};

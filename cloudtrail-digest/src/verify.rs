@@ -1,7 +1,7 @@
 //! The orchestration: discover the chains in a bucket, walk each, check the log files of
 //! every verified digest in parallel, and assemble the [`Report`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -336,8 +336,10 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
         done: Vec::new(),
     };
     let mut sink = |outcome, verified| batcher.push(outcome, verified);
-    let mut notices = walker(false).walk(listed(false), &mut sink);
-    notices.extend(walker(true).walk(listed(true), &mut sink));
+    // Log files listed twice are found across the standard and backfill chains.
+    let mut seen_logs = HashMap::new();
+    let mut notices = walker(false).walk(listed(false), &mut seen_logs, &mut sink);
+    notices.extend(walker(true).walk(listed(true), &mut seen_logs, &mut sink));
     let digests = batcher.finish();
     ChainReport::new(
         chain.clone(),

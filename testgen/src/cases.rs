@@ -138,6 +138,61 @@ impl Case {
     }
 }
 
+/// The finding on a digest whose bytes are not what its successor recorded.
+fn hash_mismatch(actual_json: &[u8], recorded_json: &[u8]) -> String {
+    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+    format!(
+        "INVALID: its SHA-256 {} is not the previousDigestHashValue {} its successor recorded",
+        sha(actual_json),
+        sha(recorded_json)
+    )
+}
+
+const SIGNATURE_MISMATCH: &str =
+    "INVALID: its signature is not the previousDigestSignature its successor recorded";
+
+/// Edits a digest's JSON text and re-signs it with the test key, so that its signature
+/// verifies and only a check beyond the reference's can catch the edit.
+fn edit_and_resign(
+    case: &mut Case,
+    d: &GenDigest,
+    key: &TestKey,
+    edit: impl Fn(String) -> String,
+) -> String {
+    let text = edit(String::from_utf8(d.json.clone()).expect("utf8"));
+    assert_ne!(
+        text.as_bytes(),
+        d.json.as_slice(),
+        "{}: the edit must change the digest",
+        case.name
+    );
+    case.set_digest_json(&d.key, text.as_bytes());
+    let sig = resign(key, text.as_bytes()).expect("resign");
+    case.obj(&d.key)
+        .metadata
+        .as_mut()
+        .expect("meta")
+        .insert("signature".into(), sig);
+    text
+}
+
+/// The string value of a field in compact digest JSON.
+fn field(json: &str, name: &str) -> String {
+    let start = json.find(&format!("\"{name}\":\"")).expect("field") + name.len() + 4;
+    json[start..start + json[start..].find('"').expect("end")].to_owned()
+}
+
+/// The first entry of the `logFiles` array in compact digest JSON.
+fn first_entry(json: &str) -> String {
+    let from = json.find("\"logFiles\":[").expect("logFiles") + "\"logFiles\":[".len();
+    json[from..=from + json[from..].find('}').expect("entry end")].to_owned()
+}
+
+/// Prepends an entry to the `logFiles` array.
+fn prepend_entry(json: &str, entry: &str) -> String {
+    json.replacen("\"logFiles\":[", &format!("\"logFiles\":[{entry},"), 1)
+}
+
 fn pretty(v: &Value) -> Result<String> {
     let mut s = serde_json::to_string_pretty(v)?;
     s.push('\n');
@@ -300,16 +355,26 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
             .get(..64)
             .expect("hash")
             .to_owned();
-        case.set_digest_json(&d[2].key, text.replacen(&old_hash, &new_hash, 1).as_bytes());
-        case.expect_digest(&d[2], "INVALID: signature verification failed");
+        let edited = text.replacen(&old_hash, &new_hash, 1);
+        case.set_digest_json(&d[2].key, edited.as_bytes());
+        let verdict = format!(
+            "INVALID: signature verification failed | {}",
+            hash_mismatch(edited.as_bytes(), &d[2].json)
+        );
+        case.expect_digest(&d[2], &verdict);
         case.exit = 1;
         cases.push(case);
     }
     {
         let (mut case, d) = base(&ctx, "digest-reformatted", "A digest re-serialized with the same content (pretty-printed): its bytes, so its hash, changed: signature verification failed.", 4);
         let v: Value = serde_json::from_slice(&d[1].json).expect("json");
-        case.set_digest_json(&d[1].key, &serde_json::to_vec_pretty(&v).expect("json"));
-        case.expect_digest(&d[1], "INVALID: signature verification failed");
+        let pretty = serde_json::to_vec_pretty(&v).expect("json");
+        case.set_digest_json(&d[1].key, &pretty);
+        let verdict = format!(
+            "INVALID: signature verification failed | {}",
+            hash_mismatch(&pretty, &d[1].json)
+        );
+        case.expect_digest(&d[1], &verdict);
         case.exit = 1;
         cases.push(case);
     }
@@ -319,7 +384,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         let sig = meta.get_mut("signature").expect("sig");
         let flipped = if sig.starts_with('0') { "1" } else { "0" };
         sig.replace_range(0..1, flipped);
-        case.expect_digest(&d[2], "INVALID: signature verification failed");
+        case.expect_digest(
+            &d[2],
+            &format!("INVALID: signature verification failed | {SIGNATURE_MISMATCH}"),
+        );
         case.exit = 1;
         cases.push(case);
     }
@@ -344,7 +412,7 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         meta.insert("signature".into(), "zz".repeat(256));
         case.expect_digest(
             &d[2],
-            "INVALID: signature verification failed (signature is not hex)",
+            &format!("INVALID: signature verification failed (signature is not hex) | {SIGNATURE_MISMATCH}"),
         );
         case.exit = 1;
         cases.push(case);
@@ -541,7 +609,219 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         case.exit = 2;
         cases.push(case);
     }
+    cases.extend(stronger_checks(&ctx));
     cases
+}
+
+/// Vectors the reference passes (every signature verifies, re-signed with the test key)
+/// and only the checks beyond it catch.
+#[allow(clippy::too_many_lines)]
+fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
+    let k = &ctx.keys[0];
+    let start_of = |h: u32| format!("\"digestStartTime\":\"2024-03-01T0{h}:12:34Z\"");
+    let mut cases = Vec::new();
+    {
+        let (mut case, d) = base(ctx, "previous-hash-mismatch", "The newest digest's previousDigestHashValue edited and re-signed: its predecessor's bytes are not what it recorded.", 4);
+        let wrong = "00".repeat(32);
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(&field(&t, "previousDigestHashValue"), &wrong, 1)
+        });
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&d[2].json));
+        case.expect_digest(&d[2], &format!("INVALID: its SHA-256 {sha} is not the previousDigestHashValue {wrong} its successor recorded"));
+        restore_logs(&mut case, &d[2]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "previous-signature-mismatch", "The newest digest's previousDigestSignature replaced by another valid signature and re-signed: its predecessor's own signature differs.", 4);
+        let other = d[0].signature.clone();
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(&d[2].signature, &other, 1)
+        });
+        case.expect_digest(&d[2], SIGNATURE_MISMATCH);
+        restore_logs(&mut case, &d[2]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "chain-not-contiguous", "The newest digest's digestStartTime moved five minutes later and re-signed: the chain is not contiguous.", 4);
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(
+                &start_of(3),
+                "\"digestStartTime\":\"2024-03-01T03:17:34Z\"",
+                1,
+            )
+        });
+        case.expect_digest(&d[2], "INVALID: its digestEndTime 2024-03-01T03:12:34Z is not its successor's digestStartTime 2024-03-01T03:17:34Z");
+        restore_logs(&mut case, &d[2]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(
+            ctx,
+            "end-not-after-start",
+            "The newest digest's digestStartTime set to its digestEndTime and re-signed.",
+            4,
+        );
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(&start_of(3), &start_of(4), 1)
+        });
+        case.expect_digest(&d[3], "INVALID: digestEndTime is not after digestStartTime");
+        restore_logs(&mut case, &d[3]);
+        case.expect_digest(&d[2], "INVALID: its digestEndTime 2024-03-01T03:12:34Z is not its successor's digestStartTime 2024-03-01T04:12:34Z");
+        restore_logs(&mut case, &d[2]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(
+            ctx,
+            "account-mismatch",
+            "The newest digest's awsAccountId changed and re-signed: it disagrees with its key.",
+            4,
+        );
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(
+                "\"awsAccountId\":\"111122223333\"",
+                "\"awsAccountId\":\"999999999999\"",
+                1,
+            )
+        });
+        case.expect_digest(
+            &d[3],
+            "INVALID: awsAccountId 999999999999 is not the account 111122223333 of its key",
+        );
+        restore_logs(&mut case, &d[3]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(
+            ctx,
+            "log-hash-algorithm",
+            "A log entry's hashAlgorithm changed to MD5 and the digest re-signed.",
+            4,
+        );
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(
+                "\"hashAlgorithm\":\"SHA-256\",\"newest",
+                "\"hashAlgorithm\":\"MD5\",\"newest",
+                1,
+            )
+        });
+        case.expect_digest(
+            &d[3],
+            &format!(
+                "INVALID: log file {} has hashAlgorithm MD5, not SHA-256",
+                d[3].logs[0]
+            ),
+        );
+        restore_logs(&mut case, &d[3]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "signature-algorithm", "digestSignatureAlgorithm SHA1withRSA in a re-signed digest, and signature-algorithm metadata SHA1withRSA on another.", 4);
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen("SHA256withRSA", "SHA1withRSA", 1)
+        });
+        case.obj(&d[1].key)
+            .metadata
+            .as_mut()
+            .expect("meta")
+            .insert("signature-algorithm".into(), "SHA1withRSA".into());
+        case.expect_digest(
+            &d[3],
+            "INVALID: digestSignatureAlgorithm is SHA1withRSA, not SHA256withRSA",
+        );
+        restore_logs(&mut case, &d[3]);
+        case.expect_digest(
+            &d[1],
+            "INVALID: signature-algorithm metadata is SHA1withRSA, not SHA256withRSA",
+        );
+        restore_logs(&mut case, &d[1]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(
+            ctx,
+            "previous-hash-algorithm",
+            "The newest digest's previousDigestHashAlgorithm changed to MD5 and re-signed.",
+            4,
+        );
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            t.replacen(
+                "\"previousDigestHashAlgorithm\":\"SHA-256\"",
+                "\"previousDigestHashAlgorithm\":\"MD5\"",
+                1,
+            )
+        });
+        case.expect_digest(
+            &d[3],
+            "INVALID: previousDigestHashAlgorithm is MD5, not SHA-256",
+        );
+        restore_logs(&mut case, &d[3]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "key-outside-validity", "The key's validity window ends at 02:42:34: the two digests that end later were signed outside it.", 4);
+        case.public_keys =
+            vec![k.list_entry(t0() - Duration::days(20), t0() + Duration::minutes(150))];
+        for digest in &d[2..] {
+            let end = digest.end.format("%Y-%m-%dT%H:%M:%SZ");
+            case.expect_digest(digest, &format!("INVALID: signed at {end} by a key valid only from 2024-02-10T00:12:34Z to 2024-03-01T02:42:34Z"));
+            restore_logs(&mut case, digest);
+        }
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "log-listed-twice", "The newest digest also lists a log file of its predecessor, re-signed: the predecessor, walked second, lists it again.", 4);
+        let entry = first_entry(&String::from_utf8(d[2].json.clone()).expect("utf8"));
+        edit_and_resign(&mut case, &d[3], k, |t| prepend_entry(&t, &entry));
+        let d3_url = format!("s3://example-trail-bucket/{}", d[3].key);
+        case.expect_digest(
+            &d[2],
+            &format!(
+                "INVALID: lists log file {} already listed by {d3_url}",
+                d[2].logs[0]
+            ),
+        );
+        restore_logs(&mut case, &d[2]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "log-of-another-region", "The newest digest also lists a copy of one of its logs stored under eu-west-1, re-signed.", 4);
+        let original = d[3].logs[0].clone();
+        let moved = original.replace("us-east-1", "eu-west-1");
+        let body = case.obj(&original).clone();
+        case.tree.objects.insert(moved.clone(), body);
+        edit_and_resign(&mut case, &d[3], k, |t| {
+            let copy =
+                first_entry(&t).replace(&original.replace('/', "\\/"), &moved.replace('/', "\\/"));
+            prepend_entry(&t, &copy)
+        });
+        case.expect_digest(
+            &d[3],
+            &format!("INVALID: lists log file {moved} of another account or region"),
+        );
+        restore_logs(&mut case, &d[3]);
+        case.expect_log(&moved, "valid");
+        case.exit = 1;
+        cases.push(case);
+    }
+    cases
+}
+
+/// A digest with only findings still verified: its log files are checked and valid.
+fn restore_logs(case: &mut Case, d: &GenDigest) {
+    for l in &d.logs {
+        case.expect_log(l, "valid");
+    }
 }
 
 /// Writes every case under `out` (one directory per case), with keys from `keys_dir`.

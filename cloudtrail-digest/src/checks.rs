@@ -1,0 +1,181 @@
+//! Checks the reference does not make (spec section 6), each an integrity finding on a
+//! digest: chain links (`previousDigestHashValue`, `previousDigestSignature`, contiguity),
+//! consistency with the key, algorithms, the signing key's validity window, and log files
+//! listed twice. Pure: bytes and fields in, findings out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::digest::Digest;
+use crate::hexvalue::Sha256Hash;
+use crate::keys::{Validity, VerifiedDigest};
+use crate::layout::{ChainId, LogKey};
+use crate::report::{Finding, FindingKind};
+
+const SHA_256: &str = "SHA-256";
+const SHA256_WITH_RSA: &str = "SHA256withRSA";
+
+/// What a successor digest recorded about its predecessor.
+#[derive(Debug, Clone)]
+pub(crate) struct SuccessorClaim {
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) hash_value: Option<Sha256Hash>,
+    pub(crate) signature: Option<String>,
+}
+
+/// Findings on a parsed digest by itself and its S3 metadata.
+pub(crate) fn digest_findings(
+    digest: &Digest,
+    chain: &ChainId,
+    metadata: Option<&BTreeMap<String, String>>,
+) -> Vec<Finding> {
+    let f = digest.file();
+    let mut out = Vec::new();
+    if let Some(a) = f
+        .previous
+        .hash_algorithm
+        .as_deref()
+        .filter(|a| *a != SHA_256)
+    {
+        out.push(FindingKind::PreviousHashAlgorithm {
+            algorithm: a.to_owned(),
+        });
+    }
+    if f.digest_end_time <= f.digest_start_time {
+        out.push(FindingKind::EndNotAfterStart);
+    }
+    if f.aws_account_id != chain.location.account_id {
+        out.push(FindingKind::AccountMismatch {
+            in_json: f.aws_account_id.clone(),
+            in_key: chain.location.account_id.clone(),
+        });
+    }
+    if let Some(v) = f
+        .digest_signature_algorithm
+        .as_deref()
+        .filter(|v| *v != SHA256_WITH_RSA)
+    {
+        out.push(FindingKind::SignatureAlgorithm {
+            field: "digestSignatureAlgorithm".into(),
+            value: v.to_owned(),
+        });
+    }
+    if let Some(v) = metadata
+        .and_then(|m| m.get("signature-algorithm"))
+        .filter(|v| v.as_str() != SHA256_WITH_RSA)
+    {
+        out.push(FindingKind::SignatureAlgorithm {
+            field: "signature-algorithm metadata".into(),
+            value: v.clone(),
+        });
+    }
+    out.into_iter().map(Finding::new).collect()
+}
+
+/// Findings on a digest against what its successor recorded about it. `own_signature` is
+/// its signature from its own metadata, when known.
+pub(crate) fn link_findings(
+    digest: &Digest,
+    claim: &SuccessorClaim,
+    own_signature: Option<&str>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(recorded) = claim.hash_value.filter(|h| *h != digest.sha256()) {
+        out.push(FindingKind::PreviousHashMismatch {
+            recorded,
+            actual: digest.sha256(),
+        });
+    }
+    if let (Some(own), Some(recorded)) = (own_signature, claim.signature.as_deref()) {
+        if !own.eq_ignore_ascii_case(recorded) {
+            out.push(FindingKind::PreviousSignatureMismatch);
+        }
+    }
+    let end = digest.file().digest_end_time;
+    if end != claim.start {
+        out.push(FindingKind::NotContiguous {
+            end,
+            successor_start: claim.start,
+        });
+    }
+    out.into_iter().map(Finding::new).collect()
+}
+
+/// A finding if the key was not valid when the digest was signed.
+pub(crate) fn validity_finding(
+    validity: Option<Validity>,
+    signed_at: DateTime<Utc>,
+) -> Option<Finding> {
+    let v = validity?;
+    (signed_at < v.start || signed_at > v.end).then(|| {
+        Finding::new(FindingKind::KeyOutsideValidity {
+            signed_at,
+            valid_from: v.start,
+            valid_to: v.end,
+        })
+    })
+}
+
+/// Findings on a verified digest's log entries: algorithm, location, and log files already
+/// listed (`seen`: log (bucket, key) to the `s3://` URL of the digest that listed it first).
+pub(crate) fn entry_findings(
+    verified: &VerifiedDigest,
+    digest_url: &str,
+    chain: &ChainId,
+    seen: &mut HashMap<(String, String), String>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for entry in verified.log_files() {
+        if entry.hash_algorithm != SHA_256 {
+            out.push(FindingKind::LogHashAlgorithm {
+                log_key: entry.s3_object.clone(),
+                algorithm: entry.hash_algorithm.clone(),
+            });
+        }
+        if let Ok(k) = LogKey::parse(&entry.s3_object) {
+            let here = &chain.location;
+            if k.location.account_id != here.account_id || k.location.region != here.region {
+                out.push(FindingKind::LogOutsideLocation {
+                    log_key: entry.s3_object.clone(),
+                });
+            }
+        }
+        let id = (entry.s3_bucket.clone(), entry.s3_object.clone());
+        match seen.get(&id) {
+            Some(first) => out.push(FindingKind::DuplicateLog {
+                log_key: entry.s3_object.clone(),
+                first_listed_in: first.clone(),
+            }),
+            None => {
+                seen.insert(id, digest_url.to_owned());
+            }
+        }
+    }
+    out.into_iter().map(Finding::new).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    #[test]
+    fn the_key_must_be_valid_when_the_digest_was_signed_boundaries_included() {
+        let t = |h| Utc.with_ymd_and_hms(2024, 3, 1, h, 0, 0).unwrap();
+        let v = Some(Validity {
+            start: t(1),
+            end: t(3),
+        });
+        assert_eq!(validity_finding(v, t(1)), None);
+        assert_eq!(validity_finding(v, t(3)), None);
+        assert_eq!(
+            validity_finding(None, t(9)),
+            None,
+            "keys from files have no window"
+        );
+        let late = validity_finding(v, t(4)).unwrap();
+        assert_eq!(late.message, "signed at 2024-03-01T04:00:00Z by a key valid only from 2024-03-01T01:00:00Z to 2024-03-01T03:00:00Z");
+        assert!(validity_finding(v, t(0)).is_some());
+    }
+}
