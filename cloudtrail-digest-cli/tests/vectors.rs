@@ -94,6 +94,7 @@ fn digest_verdict(d: &Value) -> String {
         }
         "unverifiable" => format!("UNVERIFIED: {}", s("reason")),
         "unchecked" => format!("UNCHECKED: {}", s("reason")),
+        "off_chain" => "INVALID: not on the chain (no digest links to it)".into(),
         other => format!("unknown status {other}"),
     }
 }

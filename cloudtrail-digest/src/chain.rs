@@ -102,6 +102,8 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             notices: Vec::new(),
             prefetched: HashMap::new(),
         };
+        // Every listed digest must be reached; those the walk never visits are off the chain.
+        let all_listed = listed.clone();
         let Some((mut key, mut key_end)) = listed.pop() else {
             return walk.notices;
         };
@@ -154,6 +156,12 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             link = carried.filter(|l| l.key == next_key && l.bucket == bucket);
             key = next_key;
             key_end = next_end;
+        }
+        for (key, end) in all_listed.into_iter().rev() {
+            if end >= self.start && !visited.contains(&(self.bucket.to_owned(), key.clone())) {
+                let outcome = self.outcome(self.bucket, &key, DigestStatus::OffChain, Some(end));
+                (walk.sink)(outcome, None);
+            }
         }
         walk.notices
     }

@@ -88,6 +88,9 @@ pub enum DigestStatus {
         /// Why.
         reason: String,
     },
+    /// A digest of the chain's listing in range that no digest links to and the walk never
+    /// reached: planted, or cut out of the chain.
+    OffChain,
 }
 
 impl DigestStatus {
@@ -129,6 +132,7 @@ impl DigestStatus {
             }
             Self::Unverifiable { reason } => format!("UNVERIFIED: {reason}"),
             Self::Unchecked { reason } => format!("UNCHECKED: {reason}"),
+            Self::OffChain => "INVALID: not on the chain (no digest links to it)".into(),
         }
     }
 }

@@ -814,6 +814,29 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         case.exit = 1;
         cases.push(case);
     }
+    {
+        let (mut case, d) = base(ctx, "planted-digest", "A validly signed digest planted at 02:42:34, between two digests of the chain, that no digest links to: off the chain.", 4);
+        let planted_end = d[0].end + Duration::minutes(90);
+        let planted_key = standard_trail().digest_key(planted_end, false);
+        let text = String::from_utf8(d[1].json.clone()).expect("utf8").replace(
+            &d[1].key.replace('/', "\\/"),
+            &planted_key.replace('/', "\\/"),
+        );
+        let sig = resign(k, text.as_bytes()).expect("resign");
+        let mut obj = case.obj(&d[1].key).clone();
+        obj.body = gzip(text.as_bytes());
+        obj.metadata
+            .as_mut()
+            .expect("meta")
+            .insert("signature".into(), sig);
+        case.tree.objects.insert(planted_key.clone(), obj);
+        case.verdicts.insert(
+            format!("Digest file\ts3://example-trail-bucket/{planted_key}"),
+            "INVALID: not on the chain (no digest links to it)".into(),
+        );
+        case.exit = 1;
+        cases.push(case);
+    }
     cases
 }
 
