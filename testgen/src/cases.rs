@@ -609,6 +609,19 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         case.exit = 2;
         cases.push(case);
     }
+    {
+        let (mut case, d) = base(&ctx, "digest-invalid-format", "A digest whose JSON lost its digestEndTime field: invalid format, and the walk resumes at the next older digest.", 4);
+        let text = String::from_utf8(d[2].json.clone())
+            .expect("utf8")
+            .replacen("\"digestEndTime\"", "\"digestEndTimeX\"", 1);
+        case.set_digest_json(&d[2].key, text.as_bytes());
+        case.expect_digest(
+            &d[2],
+            "INVALID: invalid format (field digestEndTime is missing)",
+        );
+        case.exit = 1;
+        cases.push(case);
+    }
     cases.extend(stronger_checks(&ctx));
     cases
 }
