@@ -576,3 +576,62 @@ fn expected_bucket_owner_is_sent_and_a_wrong_owner_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_server_pages_list_objects_v1_like_v2_and_tells_the_bucket_location() {
+    // awscli's validate-logs (the benchmark's reference run) uses ListObjects v1 with Marker
+    // and GetBucketLocation.
+    let rt = support::runtime();
+    let (_dir, s3, _ct) = valid_chain(&rt);
+    let client = s3.client();
+    rt.block_on(async {
+        let mut v1 = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = client
+                .list_objects()
+                .bucket("example-trail-bucket")
+                .prefix("AWSLogs/")
+                .max_keys(3)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .unwrap();
+            let keys: Vec<String> = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect();
+            marker = page
+                .next_marker()
+                .map(str::to_owned)
+                .or_else(|| keys.last().cloned());
+            v1.extend(keys);
+            if !page.is_truncated().unwrap_or(false) {
+                break;
+            }
+        }
+        let v2: Vec<String> = client
+            .list_objects_v2()
+            .bucket("example-trail-bucket")
+            .prefix("AWSLogs/")
+            .send()
+            .await
+            .unwrap()
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        assert_eq!(v1.len(), 12, "4 digests and 8 logs");
+        assert_eq!(v1, v2);
+        let location = client
+            .get_bucket_location()
+            .bucket("example-trail-bucket")
+            .send()
+            .await
+            .unwrap();
+        assert!(location
+            .location_constraint()
+            .is_none_or(|c| c.as_str().is_empty() || c.as_str() == "us-east-1"));
+    });
+}

@@ -20,8 +20,9 @@ use async_trait::async_trait;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use s3s::dto::{
-    CommonPrefix, CreateBucketInput, CreateBucketOutput, ETag, GetObjectInput, GetObjectOutput,
-    HeadBucketInput, HeadBucketOutput, ListObjectsV2Input, ListObjectsV2Output, Metadata, Object,
+    CommonPrefix, CreateBucketInput, CreateBucketOutput, ETag, GetBucketLocationInput,
+    GetBucketLocationOutput, GetObjectInput, GetObjectOutput, HeadBucketInput, HeadBucketOutput,
+    ListObjectsInput, ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output, Metadata, Object,
     PutObjectInput, PutObjectOutput, StreamingBlob,
 };
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
@@ -173,75 +174,25 @@ impl S3 for MemS3 {
         self.check_owner(req.input.expected_bucket_owner.as_ref())?;
         let input = req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
-        self.faults.seen.lock().unwrap().push((
-            "list".into(),
-            prefix.clone(),
-            input.request_payer.is_some(),
-        ));
-        let buckets = self.buckets.lock().unwrap();
-        let Some(bucket) = buckets.get(&input.bucket) else {
-            return Err(s3_error!(NoSuchBucket));
-        };
-        let after = match (&input.continuation_token, &input.start_after) {
-            (Some(t), _) => Some(t.clone()),
-            (None, s) => s.clone(),
-        };
-        let max = usize::try_from(input.max_keys.unwrap_or(1000)).unwrap_or(1000);
-        let mut contents = Vec::new();
-        let mut prefixes: Vec<String> = Vec::new();
-        let mut last = None;
-        let mut truncated = false;
-        for (key, stored) in bucket.range::<String, _>((
-            after
-                .as_ref()
-                .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
-            std::ops::Bound::Unbounded,
-        )) {
-            if !key.starts_with(&prefix) {
-                if key.as_str() > prefix.as_str()
-                    && !key.starts_with(&prefix)
-                    && !prefix.is_empty()
-                    && key[..prefix.len().min(key.len())] > *prefix
-                {
-                    break;
-                }
-                continue;
-            }
-            if contents.len() + prefixes.len() >= max {
-                truncated = true;
-                break;
-            }
-            if let Some(d) = input.delimiter.as_deref() {
-                if let Some(i) = key[prefix.len()..].find(d) {
-                    let common = key[..prefix.len() + i + d.len()].to_owned();
-                    if prefixes.last() != Some(&common) {
-                        prefixes.push(common);
-                    }
-                    last = Some(key.clone());
-                    continue;
-                }
-            }
-            contents.push(Object {
-                key: Some(key.clone()),
-                size: Some(i64::try_from(stored.body.len()).unwrap()),
-                e_tag: Some(ETag::Strong(stored.e_tag.clone())),
-                ..Object::default()
-            });
-            last = Some(key.clone());
-        }
-        let key_count = i32::try_from(contents.len() + prefixes.len()).unwrap();
+        self.record("list", &prefix, input.request_payer.is_some());
+        let after = input
+            .continuation_token
+            .clone()
+            .or_else(|| input.start_after.clone());
+        let page = self.listing(
+            &input.bucket,
+            &prefix,
+            after.as_deref(),
+            input.delimiter.as_deref(),
+            input.max_keys,
+        )?;
         Ok(S3Response::new(ListObjectsV2Output {
-            key_count: Some(key_count),
+            key_count: Some(i32::try_from(page.contents.len() + page.prefixes.len()).unwrap()),
             max_keys: input.max_keys,
-            is_truncated: Some(truncated),
-            next_continuation_token: if truncated { last } else { None },
-            contents: (!contents.is_empty()).then_some(contents),
-            common_prefixes: (!prefixes.is_empty()).then(|| {
-                prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix { prefix: Some(p) })
-                    .collect()
-            }),
+            is_truncated: Some(page.truncated),
+            next_continuation_token: page.next.clone(),
+            contents: page.contents(),
+            common_prefixes: page.common_prefixes(),
             continuation_token: input.continuation_token,
             delimiter: input.delimiter,
             name: Some(input.bucket),
@@ -250,9 +201,148 @@ impl S3 for MemS3 {
             ..ListObjectsV2Output::default()
         }))
     }
+
+    /// `ListObjects` version 1 (`Marker`), which awscli's validate-logs uses.
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        self.delay().await;
+        self.check_owner(req.input.expected_bucket_owner.as_ref())?;
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        self.record("list", &prefix, input.request_payer.is_some());
+        let page = self.listing(
+            &input.bucket,
+            &prefix,
+            input.marker.as_deref(),
+            input.delimiter.as_deref(),
+            input.max_keys,
+        )?;
+        Ok(S3Response::new(ListObjectsOutput {
+            max_keys: input.max_keys,
+            is_truncated: Some(page.truncated),
+            next_marker: page.next.clone(),
+            contents: page.contents(),
+            common_prefixes: page.common_prefixes(),
+            delimiter: input.delimiter,
+            marker: input.marker,
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            ..ListObjectsOutput::default()
+        }))
+    }
+
+    /// Every bucket is in us-east-1 (an empty location constraint).
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        self.delay().await;
+        if !self.buckets.lock().unwrap().contains_key(&req.input.bucket) {
+            return Err(s3_error!(NoSuchBucket));
+        }
+        Ok(S3Response::new(GetBucketLocationOutput::default()))
+    }
+}
+
+/// One page of a listing.
+struct Page {
+    contents: Vec<Object>,
+    prefixes: Vec<String>,
+    truncated: bool,
+    /// Where the next page starts after, when truncated.
+    next: Option<String>,
+}
+
+impl Page {
+    fn contents(&self) -> Option<Vec<Object>> {
+        (!self.contents.is_empty()).then(|| self.contents.clone())
+    }
+
+    fn common_prefixes(&self) -> Option<Vec<CommonPrefix>> {
+        (!self.prefixes.is_empty()).then(|| {
+            self.prefixes
+                .iter()
+                .map(|p| CommonPrefix {
+                    prefix: Some(p.clone()),
+                })
+                .collect()
+        })
+    }
 }
 
 impl MemS3 {
+    fn record(&self, op: &str, what: &str, payer: bool) {
+        self.faults
+            .seen
+            .lock()
+            .unwrap()
+            .push((op.into(), what.into(), payer));
+    }
+
+    /// Keys under `prefix` after `after`, rolled up at `delimiter`, at most `max_keys`.
+    fn listing(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<&str>,
+        delimiter: Option<&str>,
+        max_keys: Option<i32>,
+    ) -> S3Result<Page> {
+        let buckets = self.buckets.lock().unwrap();
+        let Some(objects) = buckets.get(bucket) else {
+            return Err(s3_error!(NoSuchBucket));
+        };
+        let max = usize::try_from(max_keys.unwrap_or(1000)).unwrap_or(1000);
+        let start = after.map_or(std::ops::Bound::Unbounded, |a| {
+            std::ops::Bound::Excluded(a.to_owned())
+        });
+        let mut page = Page {
+            contents: Vec::new(),
+            prefixes: Vec::new(),
+            truncated: false,
+            next: None,
+        };
+        let mut last = None;
+        for (key, stored) in objects.range::<String, _>((start, std::ops::Bound::Unbounded)) {
+            if !key.starts_with(prefix) {
+                // Sorted keys: once past the prefix, nothing more can match.
+                if key.as_str() > prefix {
+                    break;
+                }
+                continue;
+            }
+            let common = delimiter.and_then(|d| {
+                key[prefix.len()..]
+                    .find(d)
+                    .map(|i| key[..prefix.len() + i + d.len()].to_owned())
+            });
+            let is_new_prefix = common
+                .as_ref()
+                .is_some_and(|c| page.prefixes.last() != Some(c));
+            if (common.is_none() || is_new_prefix)
+                && page.contents.len() + page.prefixes.len() >= max
+            {
+                page.truncated = true;
+                page.next.clone_from(&last);
+                break;
+            }
+            match common {
+                Some(c) if is_new_prefix => page.prefixes.push(c),
+                Some(_) => {}
+                None => page.contents.push(Object {
+                    key: Some(key.clone()),
+                    size: Some(i64::try_from(stored.body.len()).unwrap()),
+                    e_tag: Some(ETag::Strong(stored.e_tag.clone())),
+                    ..Object::default()
+                }),
+            }
+            last = Some(key.clone());
+        }
+        Ok(page)
+    }
+
     /// Refuses a request expecting another bucket owner.
     fn check_owner(&self, expected: Option<&String>) -> S3Result<()> {
         let owner = self.faults.bucket_owner.lock().unwrap();

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: the same signed bucket validated by cloudtrail-digest from a directory
+# and from a loopback S3 server, and by `aws cloudtrail validate-logs` (when installed) from
+# the same server, in one run.
+#
+#   bash benches/e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]
+#
+# Defaults: 15 ms per request (S3 first-byte latency), 100 logs per hourly digest, ~20 KB
+# raw per log. Data goes to ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS. Servers bind
+# 127.0.0.1 and are stopped on exit. Needs /usr/bin/time.
+set -euo pipefail
+logs=${1:?usage: e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]}
+latency=${2:-15}
+per_digest=${3:-100}
+log_kb=${4:-20}
+cd "$(dirname "$0")/.."
+root=${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/$logs
+bin=target/release
+cargo build --locked --release -q -p cloudtrail-digest-cli -p cloudtrail-digest-testgen -p cloudtrail-digest-testserver
+if [ ! -f "$root/public-keys.json" ]; then
+  mkdir -p "$root"
+  "$bin/cloudtrail-digest-testgen" bench testdata/keys "$root" "$logs" "$per_digest" "$log_kb"
+fi
+bucket=example-trail-bucket
+raw_mb=$(find "$root/$bucket" -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc | wc -c | awk '{printf "%.1f", $1/1e6}')
+
+env_file=$(mktemp)
+"$bin/cloudtrail-digest-testserver" --bucket "$bucket=$root/$bucket" --public-keys "$root/public-keys.json" \
+  --latency-ms "$latency" >"$env_file" 2>/dev/null &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; rm -f "$env_file" "${aws_config:-}"' EXIT
+for _ in $(seq 1 300); do grep -q AWS_REGION "$env_file" && break; sleep 0.2; done
+set -a; . "$env_file"; set +a
+export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+aws_config=$(mktemp)
+printf '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n' >"$aws_config"
+export AWS_CONFIG_FILE=$aws_config
+
+# run NAME COMMAND...: wall, CPU and peak RSS of one run; the command must exit 0.
+declare -A wall
+run() {
+  local name=$1; shift
+  local t; t=$(mktemp)
+  /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>&1 || { echo "$name failed" >&2; exit 1; }
+  read -r w u s m <"$t"; rm -f "$t"
+  wall[$name]=$w
+  awk -v n="$name" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v logs="$logs" -v mb="$raw_mb" 'BEGIN {
+    printf "| %-26s | %8.2f s | %9.0f | %8.1f | %12.0f | %7.1f MB |\n", n, w, logs / w, mb / w, (u + s) / logs * 1e6, m / 1024 }'
+}
+echo "$logs logs, $raw_mb MB raw, ${latency} ms per S3 request"
+echo "| run | wall | logs/s | raw MB/s | CPU us/log | peak RSS |"
+echo "|---|---|---|---|---|---|"
+run "cloudtrail-digest dir" "$bin/cloudtrail-digest" validate "$root/$bucket" --public-keys "$root/public-keys.json"
+run "cloudtrail-digest s3" "$bin/cloudtrail-digest" validate "s3://$bucket"
+if command -v aws >/dev/null; then
+  run "aws cloudtrail validate-logs" aws cloudtrail validate-logs \
+    --trail-arn "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events" \
+    --start-time 2024-02-29T00:00:00Z --end-time 2030-01-01T00:00:00Z --s3-bucket "$bucket"
+  awk -v a="${wall[aws cloudtrail validate-logs]}" -v c="${wall[cloudtrail-digest s3]}" \
+    'BEGIN { printf "cloudtrail-digest from S3 is %.1fx faster than awscli on the same server\n", a / c }'
+fi
