@@ -115,7 +115,8 @@ impl S3Store {
             )
         })?;
         Ok(Object {
-            body: body.into_bytes().to_vec(),
+            // Moves the buffer when it is a single chunk: no copy per object.
+            body: body.into_bytes().into(),
             metadata: Some(metadata),
         })
     }
