@@ -232,8 +232,9 @@ impl ObjectStore for FsStore {
     }
 }
 
-/// Collects the keys of regular files under `dir`. Symlinks are followed only while they
-/// stay inside the root; one leading out is an error, never silently skipped.
+/// Collects the keys of regular files under `dir` (which resolves inside the root). Only
+/// symlinks need resolving, as in `path_of`: they are followed only while they stay inside
+/// the root; one leading out is an error, never silently skipped.
 fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -243,15 +244,21 @@ fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreErro
     for entry in entries {
         let entry = entry.map_err(|e| io_error(&e))?;
         let path = entry.path();
-        let real = path.canonicalize().map_err(|e| io_error(&e))?;
         let key = key_of(root, &path)?;
-        if !real.starts_with(root) {
-            return Err(StoreError::new(
-                StoreErrorKind::OutsideRoot,
-                format!("{key} resolves outside the store root"),
-            ));
-        }
-        if real.is_dir() {
+        let file_type = entry.file_type().map_err(|e| io_error(&e))?;
+        let is_dir = if file_type.is_symlink() {
+            let real = path.canonicalize().map_err(|e| io_error(&e))?;
+            if !real.starts_with(root) {
+                return Err(StoreError::new(
+                    StoreErrorKind::OutsideRoot,
+                    format!("{key} resolves outside the store root"),
+                ));
+            }
+            real.is_dir()
+        } else {
+            file_type.is_dir()
+        };
+        if is_dir {
             walk(root, &path, keys)?;
         } else {
             keys.push(key);
