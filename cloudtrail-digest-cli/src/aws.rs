@@ -25,6 +25,34 @@ pub(crate) struct Aws {
     s3_endpoint: Option<String>,
 }
 
+/// A trail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrailArn {
+    pub(crate) arn: String,
+    /// The trail's home region.
+    pub(crate) region: String,
+    pub(crate) name: String,
+}
+
+impl TrailArn {
+    pub(crate) fn parse(arn: &str) -> Result<Self> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        match parts.as_slice() {
+            ["arn", _, "cloudtrail", region, _, resource] if !region.is_empty() => {
+                if let Some(name) = resource.strip_prefix("trail/").filter(|n| !n.is_empty()) {
+                    return Ok(Self {
+                        arn: arn.to_owned(),
+                        region: (*region).to_owned(),
+                        name: name.to_owned(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        bail!("invalid trail ARN {arn:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME")
+    }
+}
+
 /// Where a trail delivers its files.
 #[derive(Debug, Clone)]
 pub(crate) struct Trail {
@@ -149,16 +177,9 @@ impl Aws {
 
     /// The bucket and prefix of a trail, from `GetTrail` (then `DescribeTrails`) in the
     /// trail's home region, taken from its ARN.
-    pub(crate) fn trail(&self, arn: &str) -> Result<Trail> {
-        let parts: Vec<&str> = arn.split(':').collect();
-        if parts.len() != 6
-            || parts[0] != "arn"
-            || parts[2] != "cloudtrail"
-            || !parts[5].starts_with("trail/")
-        {
-            bail!("invalid trail ARN {arn:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME");
-        }
-        let client = self.cloudtrail(parts[3]);
+    pub(crate) fn trail(&self, trail: &TrailArn) -> Result<Trail> {
+        let arn = trail.arn.as_str();
+        let client = self.cloudtrail(&trail.region);
         self.runtime.block_on(async {
             let found = match client.get_trail().name(arn).send().await {
                 Ok(out) => out.trail().cloned(),
@@ -261,5 +282,30 @@ impl KeySource for CloudTrailKeys<'_> {
             set.extend(more);
         }
         Ok(set.get(fingerprint).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_trail_arns() {
+        let t = TrailArn::parse("arn:aws:cloudtrail:eu-west-1:111122223333:trail/main").unwrap();
+        assert_eq!((t.region.as_str(), t.name.as_str()), ("eu-west-1", "main"));
+        for bad in [
+            "arn:aws:s3:::bucket",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/",
+            "trail/main",
+            "arn:aws:cloudtrail::1:trail/x",
+        ] {
+            assert!(
+                TrailArn::parse(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("invalid trail ARN"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use cloudtrail_digest::{
 };
 
 use crate::args::{Format, RequestPayer, ValidateArgs};
-use crate::aws::{Aws, CloudTrailKeys};
+use crate::aws::{Aws, CloudTrailKeys, TrailArn};
 use crate::progress::Bar;
 use crate::render;
 
@@ -46,11 +46,8 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
         end: args.end_time,
     };
     if let Some(arn) = &args.trail_arn {
-        let name = arn.rsplit_once(":trail/").map(|(_, n)| n.to_owned());
-        if name.is_none() {
-            bail!("invalid trail ARN {arn:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME");
-        }
-        selection.trail_name = selection.trail_name.or(name);
+        let name = TrailArn::parse(arn)?.name;
+        selection.trail_name = selection.trail_name.or(Some(name));
     }
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s > e {
@@ -164,7 +161,7 @@ fn run_s3(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -
         None => None,
     };
     let from_trail = match (&args.trail_arn, &args.s3_bucket, &from_url) {
-        (Some(arn), None, None) => Some(aws.trail(arn)?),
+        (Some(arn), None, None) => Some(aws.trail(&TrailArn::parse(arn)?)?),
         _ => None,
     };
     let bucket = args
