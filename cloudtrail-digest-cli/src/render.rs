@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
+use cloudtrail_digest::coverage::{self, CoverageState, LocationReport};
 use cloudtrail_digest::report::Counts;
 use cloudtrail_digest::{ChainReport, DigestStatus, Notice, Report, Severity};
 use serde::Serialize;
@@ -97,13 +98,62 @@ pub(crate) fn text(
         if i > 0 {
             writeln!(lines.out)?;
         }
-        chain_text(chain, &mut lines)?;
+        chain_text(report, chain, &mut lines)?;
+    }
+    for location in &report.locations {
+        location_text(location, &mut lines)?;
     }
     lines.out.flush()?;
     lines.err.flush()
 }
 
-fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
+/// Log files no digest lists, and locations with log files but no digest.
+fn location_text(location: &LocationReport, lines: &mut Lines<'_>) -> io::Result<()> {
+    let folder = format!(
+        "s3://{}/{}",
+        sanitize(&location.bucket),
+        sanitize(&location.location.log_prefix())
+    );
+    if location.no_digests {
+        let message = format!(
+            "Log files\t{folder}\tINVALID: {} log files and no digest of any trail covering them",
+            location.unlisted.len()
+        );
+        lines.status(&message, true)?;
+    }
+    if let Some(reason) = &location.not_checked {
+        let message = format!("Log files\t{folder}\tNOT CHECKED: {}", sanitize(reason));
+        lines.status(&message, true)?;
+    }
+    for log in &location.unlisted {
+        let message = format!(
+            "Log file\ts3://{}/{}\t{}",
+            sanitize(&location.bucket),
+            sanitize(&log.key),
+            log.status.verdict_text()
+        );
+        lines.status(&message, true)?;
+    }
+    Ok(())
+}
+
+/// How many log files of the chain's location no digest lists, delivered in `[from, to)`.
+fn unlisted_between(
+    report: &Report,
+    chain: &ChainReport,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> usize {
+    report
+        .locations
+        .iter()
+        .filter(|l| l.location == chain.chain.location)
+        .flat_map(|l| &l.unlisted)
+        .filter(|l| l.delivery_time >= from && l.delivery_time < to)
+        .count()
+}
+
+fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
     let r = chain.requested;
     writeln!(
         lines.out,
@@ -147,11 +197,13 @@ fn chain_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
             if let Notice::Gap { backfill, from, to } = notice {
                 if *backfill == digest.backfill && Some(*to) == digest.start_time {
                     let prefix = if *backfill { "(backfill) " } else { "" };
-                    let message = format!(
-                        "{prefix}No log files were delivered by CloudTrail between {} and {}",
-                        display(*from),
-                        display(*to)
-                    );
+                    // The reference's line, unless log files of the gap say otherwise.
+                    let unlisted = unlisted_between(report, chain, *from, *to);
+                    let (from, to) = (display(*from), display(*to));
+                    let message = match unlisted {
+                        0 => format!("{prefix}No log files were delivered by CloudTrail between {from} and {to}"),
+                        n => format!("{prefix}{n} log files were delivered between {from} and {to} while no digest covers them: not covered"),
+                    };
                     lines.status(&message, true)?;
                 }
             }
@@ -221,7 +273,39 @@ fn summary(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
     lines.ratio(&chain.digest_counts, "digest")?;
     lines.ratio(&chain.backfill_digest_counts, "backfill digest")?;
     lines.ratio(&chain.log_counts, "log")?;
-    writeln!(lines.out)
+    writeln!(lines.out)?;
+    coverage_text(chain, lines)
+}
+
+/// The coverage timeline: hours per state, then every span that is not verified.
+fn coverage_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
+    let mut totals: Vec<(CoverageState, i64)> = Vec::new();
+    for span in &chain.coverage {
+        match totals.iter_mut().find(|(s, _)| *s == span.state) {
+            Some((_, h)) => *h += coverage::hours(span),
+            None => totals.push((span.state, coverage::hours(span))),
+        }
+    }
+    totals.sort();
+    let parts: Vec<String> = totals
+        .iter()
+        .map(|(state, h)| format!("{h} h {}", state.label()))
+        .collect();
+    writeln!(lines.out, "Coverage: {}", parts.join(", "))?;
+    for span in chain
+        .coverage
+        .iter()
+        .filter(|s| s.state.severity() != Severity::Valid)
+    {
+        writeln!(
+            lines.out,
+            "  {} {} to {}",
+            span.state.label(),
+            display(span.from),
+            display(span.to)
+        )?;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

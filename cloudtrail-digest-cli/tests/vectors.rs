@@ -63,7 +63,39 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
             }
         }
     }
+    for loc in report["locations"].as_array().into_iter().flatten() {
+        let bucket = loc["bucket"].as_str().unwrap();
+        for l in loc["unlisted"].as_array().into_iter().flatten() {
+            let key = format!("Log file\ts3://{bucket}/{}", l["key"].as_str().unwrap());
+            let verdict = match l["status"].as_str().unwrap_or_default() {
+                "injected" => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
+                "not_covered" => "NOT COVERED: no verified digest covers its delivery time",
+                other => other,
+            };
+            out.insert(key, verdict.to_owned());
+        }
+        if loc["no_digests"] == Value::Bool(true) {
+            let key = format!("Log files\ts3://{bucket}/{}", log_prefix(loc));
+            out.insert(key, "INVALID: no digest".to_owned());
+        }
+    }
     out
+}
+
+/// `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/` of a location in the JSON report.
+fn log_prefix(loc: &Value) -> String {
+    let mut out = String::new();
+    if let Some(p) = loc["prefix"].as_str() {
+        out.push_str(p);
+        out.push('/');
+    }
+    out.push_str("AWSLogs/");
+    if let Some(o) = loc["org_id"].as_str() {
+        out.push_str(o);
+        out.push('/');
+    }
+    let s = |f: &str| loc[f].as_str().unwrap_or_default().to_owned();
+    format!("{out}{}/CloudTrail/{}/", s("account_id"), s("region"))
 }
 
 /// The verdict text for a digest entry of the JSON report, written independently of the

@@ -371,7 +371,6 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         }
     }
 
-    /// An outcome with nothing known yet but where the digest is and its verdict.
     fn outcome(
         &self,
         bucket: &str,
@@ -379,19 +378,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         status: DigestStatus,
         end_time: Option<DateTime<Utc>>,
     ) -> DigestOutcome {
-        DigestOutcome {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            backfill: self.backfill,
-            status,
-            start_time: None,
-            end_time,
-            verified_with: None,
-            signature_source: None,
-            sha256: None,
-            logs: Vec::new(),
-            findings: Vec::new(),
-        }
+        DigestOutcome::placeholder(bucket, key, self.backfill, status, end_time)
     }
 
     /// Findings on a parsed digest by itself, and against what its successor recorded about

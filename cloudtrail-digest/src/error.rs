@@ -21,5 +21,15 @@ pub enum Error {
     Config(String),
 }
 
+/// A mapper from a store error to [`Error::List`] of `bucket` and `prefix`.
+pub(crate) fn list_error(bucket: &str, prefix: &str) -> impl FnOnce(StoreError) -> Error {
+    let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+    move |source| Error::List {
+        bucket,
+        prefix,
+        source,
+    }
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -28,6 +28,7 @@
 
 mod chain;
 mod checks;
+pub mod coverage;
 pub mod digest;
 mod error;
 pub mod gzip;
@@ -35,6 +36,7 @@ pub mod hash;
 mod hexvalue;
 pub mod keys;
 pub mod layout;
+mod logscan;
 mod progress;
 pub mod report;
 pub mod signing;

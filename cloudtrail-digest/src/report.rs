@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::coverage::{self, CoverageSpan, LocationReport};
 use crate::hexvalue::{Fingerprint, Sha256Hash};
 use crate::layout::ChainId;
 
@@ -365,6 +366,29 @@ pub struct DigestOutcome {
 }
 
 impl DigestOutcome {
+    /// An outcome with nothing known yet but where the digest is and its verdict.
+    pub fn placeholder(
+        bucket: &str,
+        key: &str,
+        backfill: bool,
+        status: DigestStatus,
+        end_time: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            backfill,
+            status,
+            start_time: None,
+            end_time,
+            verified_with: None,
+            signature_source: None,
+            sha256: None,
+            logs: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
     /// How this digest counts: its verdict, or invalid if it has a finding.
     pub fn severity(&self) -> Severity {
         let findings = (!self.findings.is_empty()).then_some(Severity::Invalid);
@@ -473,10 +497,13 @@ pub struct ChainReport {
     pub backfill_digest_counts: Counts,
     /// Counts of log file verdicts.
     pub log_counts: Counts,
+    /// The requested range split by coverage state, oldest first.
+    pub coverage: Vec<CoverageSpan>,
 }
 
 impl ChainReport {
-    /// Builds the report of a chain from its outcomes, computing counts and the found range.
+    /// Builds the report of a chain from its outcomes, computing counts, the found range
+    /// and the coverage timeline.
     pub fn new(
         chain: ChainId,
         bucket: String,
@@ -484,30 +511,72 @@ impl ChainReport {
         digests: Vec<DigestOutcome>,
         mut notices: Vec<Notice>,
     ) -> Self {
+        if digests.is_empty() {
+            notices.push(Notice::NoDigests);
+        }
         let mut report = Self {
             chain,
             bucket,
             requested,
             found: None,
             digests,
-            notices: Vec::new(),
+            notices,
             digest_counts: Counts::default(),
             backfill_digest_counts: Counts::default(),
             log_counts: Counts::default(),
+            coverage: Vec::new(),
         };
-        for d in &report.digests {
+        report.recount();
+        report
+    }
+
+    /// Adds digests found missing after the walk (newest first, before the others). When
+    /// no end was requested (`open_end`), the requested range grows to the newest missing
+    /// digest or to `newest_file`, whichever is later.
+    pub(crate) fn add_missing(
+        &mut self,
+        missing: Vec<DigestOutcome>,
+        open_end: bool,
+        newest_file: Option<DateTime<Utc>>,
+    ) {
+        let end = missing
+            .iter()
+            .filter_map(|d| d.end_time)
+            .chain(newest_file)
+            .max()
+            .filter(|e| open_end && *e > self.requested.end);
+        if missing.is_empty() && end.is_none() {
+            return;
+        }
+        if let Some(end) = end {
+            self.requested.end = end;
+        }
+        if !missing.is_empty() {
+            self.notices.retain(|n| *n != Notice::NoDigests);
+        }
+        self.digests.splice(0..0, missing);
+        self.recount();
+    }
+
+    fn recount(&mut self) {
+        let requested = self.requested;
+        self.found = None;
+        self.digest_counts = Counts::default();
+        self.backfill_digest_counts = Counts::default();
+        self.log_counts = Counts::default();
+        for d in &self.digests {
             let counts = if d.backfill {
-                &mut report.backfill_digest_counts
+                &mut self.backfill_digest_counts
             } else {
-                &mut report.digest_counts
+                &mut self.digest_counts
             };
             counts.add(d.severity());
             for log in &d.logs {
-                report.log_counts.add(log.status.severity());
+                self.log_counts.add(log.status.severity());
             }
             if let (DigestStatus::Valid, Some(s), Some(e)) = (&d.status, d.start_time, d.end_time) {
                 let (s, e) = (s.max(requested.start), e.min(requested.end));
-                report.found = Some(match report.found {
+                self.found = Some(match self.found {
                     None => TimeRange { start: s, end: e },
                     Some(f) => TimeRange {
                         start: f.start.min(s),
@@ -516,11 +585,7 @@ impl ChainReport {
                 });
             }
         }
-        if report.digests.is_empty() {
-            notices.push(Notice::NoDigests);
-        }
-        report.notices = notices;
-        report
+        self.coverage = coverage::timeline(&self.digests, requested);
     }
 
     /// The worst severity in this chain, notices included.
@@ -529,7 +594,12 @@ impl ChainReport {
             std::iter::once(d.severity()).chain(d.logs.iter().map(|l| l.status.severity()))
         });
         let notices = self.notices.iter().map(Notice::severity);
-        digests.chain(notices).max().unwrap_or(Severity::Valid)
+        let coverage = self.coverage.iter().map(|s| s.state.severity());
+        digests
+            .chain(notices)
+            .chain(coverage)
+            .max()
+            .unwrap_or(Severity::Valid)
     }
 }
 
@@ -551,7 +621,10 @@ pub struct Report {
     pub bucket: String,
     /// One report per chain, ordered by chain.
     pub chains: Vec<ChainReport>,
-    /// Keys under a `CloudTrail-Digest/` folder that are not digest keys.
+    /// The log files of each location, with those no digest lists.
+    pub locations: Vec<LocationReport>,
+    /// Keys under a `CloudTrail-Digest/` or `CloudTrail/` folder that are not digest or
+    /// log keys.
     pub unrecognized_keys: Vec<UnrecognizedKey>,
 }
 
@@ -562,6 +635,7 @@ impl Report {
         self.chains
             .iter()
             .map(ChainReport::severity)
+            .chain(self.locations.iter().map(LocationReport::severity))
             .chain(unrecognized)
             .max()
             .unwrap_or(Severity::Incomplete)

@@ -1,15 +1,16 @@
 //! The orchestration: discover the chains in a bucket, walk each, check the log files of
 //! every verified digest in parallel, and assemble the [`Report`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::chain::{ChainWalker, Listed};
-use crate::error::{Error, Result};
+use crate::error::{list_error, Error, Result};
 use crate::hash;
 use crate::keys::{KeySource, VerifiedDigest};
-use crate::layout::{ChainId, DigestKey};
+use crate::layout::{ChainId, DigestKey, Location, LogKey};
+use crate::logscan;
 use crate::progress::Progress;
 use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
@@ -30,10 +31,13 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn matches(&self, chain: &ChainId) -> bool {
-        let loc = &chain.location;
+    pub(crate) fn matches_location(&self, loc: &Location) -> bool {
         (self.account_ids.is_empty() || self.account_ids.contains(&loc.account_id))
             && (self.regions.is_empty() || self.regions.contains(&loc.region))
+    }
+
+    fn matches(&self, chain: &ChainId) -> bool {
+        self.matches_location(&chain.location)
             && self
                 .trail_name
                 .as_ref()
@@ -46,6 +50,8 @@ impl Selection {
 pub struct Discovery {
     /// Each chain's digest keys, ascending.
     pub chains: BTreeMap<ChainId, Vec<DigestKey>>,
+    /// The locations (account and region) with a `CloudTrail/` log folder.
+    pub log_locations: BTreeSet<Location>,
     /// Keys under a `CloudTrail-Digest/` folder that are not digest keys.
     pub unrecognized: Vec<UnrecognizedKey>,
 }
@@ -60,12 +66,16 @@ pub fn discover<S: ObjectStore + ?Sized>(
 ) -> Result<Discovery> {
     let keys = store
         .list(bucket, prefix, None)
-        .map_err(|source| Error::List {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-            source,
-        })?;
-    let mut found = Discovery::default();
+        .map_err(list_error(bucket, prefix))?;
+    let mut found = Discovery {
+        log_locations: keys
+            .iter()
+            .filter(|k| k.contains("/CloudTrail/"))
+            .filter_map(|k| LogKey::parse(k).ok())
+            .map(|k| k.location)
+            .collect(),
+        ..Discovery::default()
+    };
     found.add_keys(
         keys.into_iter()
             .filter(|k| k.contains("/CloudTrail-Digest/"))
@@ -85,15 +95,11 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
     prefix: &str,
     selection: &Selection,
 ) -> Result<Discovery> {
-    let list_error = |prefix: &str| {
-        let prefix = prefix.to_owned();
-        move |source| Error::List {
-            bucket: bucket.to_owned(),
-            prefix,
-            source,
-        }
+    let prefixes = |p: &str| {
+        store
+            .list_prefixes(bucket, p)
+            .map_err(list_error(bucket, p))
     };
-    let prefixes = |p: &str| store.list_prefixes(bucket, p).map_err(list_error(p));
     let start = match prefix.trim_end_matches('/') {
         "" => String::new(),
         p => format!("{p}/"),
@@ -125,6 +131,13 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
         .iter()
         .filter(|a| wanted(&selection.account_ids, a, &parent(a)))
     {
+        let logs = format!("{account}CloudTrail/");
+        for region in prefixes(&logs)?
+            .iter()
+            .filter(|r| wanted(&selection.regions, r, &logs))
+        {
+            found.log_locations.extend(location_of(region));
+        }
         let digests = format!("{account}CloudTrail-Digest/");
         for region in prefixes(&digests)?
             .iter()
@@ -134,12 +147,31 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
             // so a trail with no digest in the requested range is still reported as such.
             let keys = store
                 .list(bucket, region, None)
-                .map_err(list_error(region))?;
+                .map_err(list_error(bucket, region))?;
             found.add_keys(keys);
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// The location of a `…/AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/` folder.
+fn location_of(folder: &str) -> Option<Location> {
+    let parts: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
+    let n = parts.len();
+    let awslogs = parts.iter().rposition(|p| *p == "AWSLogs")?;
+    let (org_id, account) = match n.checked_sub(awslogs)? {
+        4 => (None, parts[awslogs + 1]),
+        5 => (Some(parts[awslogs + 1].to_owned()), parts[awslogs + 2]),
+        _ => return None,
+    };
+    let prefix = (awslogs > 0).then(|| parts[..awslogs].join("/"));
+    Some(Location {
+        prefix,
+        org_id,
+        account_id: account.to_owned(),
+        region: parts[n - 1].to_owned(),
+    })
 }
 
 /// How deep under the given prefix discovery looks for `AWSLogs/` folders: a trail's key
@@ -160,11 +192,7 @@ fn find_awslogs<S: ObjectStore + ?Sized>(
         for folder in &level {
             let children = store
                 .list_prefixes(bucket, folder)
-                .map_err(|source| Error::List {
-                    bucket: bucket.to_owned(),
-                    prefix: folder.clone(),
-                    source,
-                })?;
+                .map_err(list_error(bucket, folder))?;
             for child in children {
                 if child[folder.len()..] == *"AWSLogs/" {
                     found.push(child);
@@ -228,7 +256,7 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
             )));
         }
     }
-    let chains = discovery
+    let mut chains: Vec<ChainReport> = discovery
         .chains
         .iter()
         .filter(|(chain, _)| selection.matches(chain))
@@ -236,11 +264,15 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
             validate_chain(store, bucket, public_keys, chain, keys, selection, progress)
         })
         .collect();
+    let (locations, mut unrecognized) =
+        logscan::scan(store, bucket, discovery, selection, &mut chains)?;
+    unrecognized.splice(0..0, discovery.unrecognized.iter().cloned());
     Ok(Report {
         tool_version: env!("CARGO_PKG_VERSION"),
         bucket: bucket.to_owned(),
         chains,
-        unrecognized_keys: discovery.unrecognized.clone(),
+        locations,
+        unrecognized_keys: unrecognized,
     })
 }
 

@@ -56,6 +56,13 @@ fn digest_line(bucket: &str, key: &str, backfill: bool) -> String {
     format!("{b}Digest file\ts3://{bucket}/{key}")
 }
 
+/// The verdict of a log file that no verified digest lists nor covers.
+const NOT_COVERED: &str = "NOT COVERED: no verified digest covers its delivery time";
+
+/// The verdict of a log file that no digest lists, inside verified coverage.
+const INJECTED: &str =
+    "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)";
+
 fn log_line(bucket: &str, key: &str) -> String {
     format!("Log file\ts3://{bucket}/{key}")
 }
@@ -99,10 +106,12 @@ impl Case {
     fn expect_digest(&mut self, d: &GenDigest, verdict: &str) {
         self.verdicts
             .insert(digest_line(&self.bucket, &d.key, false), verdict.into());
-        // A digest that does not verify is never used to check logs.
+        // A digest that does not verify is never used to check logs: no verified digest
+        // lists them, and none covers their hour.
         if verdict != "valid" {
             for l in &d.logs {
-                self.verdicts.remove(&log_line(&self.bucket, l));
+                self.verdicts
+                    .insert(log_line(&self.bucket, l), NOT_COVERED.into());
             }
         }
     }
@@ -476,17 +485,7 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
     {
         let spec = standard_trail();
         let mut case = Case::new("chain-gap", "Validation off for two hours, then re-enabled (a starting digest): a gap notice, nothing invalid, exit 3 because coverage is incomplete (the reference exits 0).", &spec.bucket);
-        let mut g = Generator::new(11);
-        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
-        let mut h = hours(6);
-        h[2].skipped = true;
-        h[3].skipped = true;
-        h[4].starting = true;
-        let d = g.chain(&mut case.tree, &spec, &keys, t0(), &h, None);
-        case.public_keys.push(ctx.key_entry(0));
-        case.expect_valid(&d, false);
-        case.notices = 1;
-        case.exit = 3;
+        gap_chain(&ctx, &mut case, &mut Generator::new(11));
         cases.push(case);
     }
     {
@@ -601,6 +600,8 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
             .as_mut()
             .expect("meta")
             .insert("signature".into(), sig);
+        // The log the entry named before is gone too, so that only the escape is at issue.
+        case.tree.objects.remove(&d[3].logs[0]);
         case.verdicts.remove(&log_line(&case.bucket, &d[3].logs[0]));
         case.expect_log(
             "AWSLogs/../../../outside.json.gz",
@@ -623,6 +624,7 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         cases.push(case);
     }
     cases.extend(stronger_checks(&ctx));
+    cases.extend(coverage_cases(&ctx));
     cases
 }
 
@@ -846,6 +848,83 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         case.verdicts.insert(
             format!("Digest file\ts3://example-trail-bucket/{planted_key}"),
             "INVALID: not on the chain (no digest links to it)".into(),
+        );
+        case.exit = 1;
+        cases.push(case);
+    }
+    cases
+}
+
+/// Six hours of the standard trail with validation off in hours 2 and 3 (a starting digest
+/// follows): all valid, one gap notice, exit 3.
+fn gap_chain(ctx: &Ctx, case: &mut Case, g: &mut Generator) {
+    let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+    let mut h = hours(6);
+    h[2].skipped = true;
+    h[3].skipped = true;
+    h[4].starting = true;
+    let d = g.chain(&mut case.tree, &standard_trail(), &keys, t0(), &h, None);
+    case.public_keys.push(ctx.key_entry(0));
+    case.expect_valid(&d, false);
+    case.notices = 1;
+    case.exit = 3;
+}
+
+/// Log files no digest lists, and digests deleted where only the logs tell.
+fn coverage_cases(ctx: &Ctx) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let spec = standard_trail();
+    {
+        let (mut case, d) = base(ctx, "log-injected", "A log file added at 01:50 inside the verified hour of the second digest, which does not list it: injected (the reference never lists log files).", 4);
+        let mut g = Generator::new(101);
+        let key = g.unlisted_log(&mut case.tree, &spec, d[1].end - Duration::minutes(22));
+        case.expect_log(&key, INJECTED);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "newest-digests-deleted", "The newest three of six digests deleted, their logs kept: the logs of 05:17 and 05:42 prove the digest ending 04:12:34 overdue (inferred not found); the two newer ones may not be due yet. Their logs are not covered. The reference starts at the newest digest left and exits 0.", 6);
+        for gone in &d[3..] {
+            case.tree.objects.remove(&gone.key);
+            case.verdicts
+                .remove(&digest_line(&case.bucket, &gone.key, false));
+            for l in &gone.logs {
+                case.expect_log(l, NOT_COVERED);
+            }
+        }
+        case.expect_digest(
+            &d[3],
+            "INVALID: not found (inferred: no digest covers this hour)",
+        );
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
+        let mut case = Case::new("logs-in-gap", "Validation off for two hours (a starting digest follows) while logs were still delivered: the three logs of the gap are not covered, and the gap line says so instead of \"No log files were delivered\"; exit 3.", &spec.bucket);
+        let mut g = Generator::new(103);
+        gap_chain(ctx, &mut case, &mut g);
+        for minutes in [150, 200, 230] {
+            let key = g.unlisted_log(&mut case.tree, &spec, t0() + Duration::minutes(minutes));
+            case.expect_log(&key, NOT_COVERED);
+        }
+        cases.push(case);
+    }
+    {
+        let (mut case, d) = base(ctx, "no-digests-with-logs", "Every digest deleted, the logs kept: no digest at all where log files exist (the reference finds no digest and exits 0).", 3);
+        for gone in &d {
+            case.tree.objects.remove(&gone.key);
+            case.verdicts
+                .remove(&digest_line(&case.bucket, &gone.key, false));
+            for l in &gone.logs {
+                case.expect_log(l, NOT_COVERED);
+            }
+        }
+        case.verdicts.insert(
+            format!(
+                "Log files\ts3://{}/AWSLogs/111122223333/CloudTrail/us-east-1/",
+                case.bucket
+            ),
+            "INVALID: no digest".into(),
         );
         case.exit = 1;
         cases.push(case);

@@ -321,6 +321,27 @@ impl Generator {
         }
     }
 
+    /// A log file delivered at `delivered` that no digest lists, stored in `tree`; returns
+    /// its key.
+    pub fn unlisted_log(
+        &mut self,
+        tree: &mut dyn ObjSink,
+        spec: &TrailSpec,
+        delivered: DateTime<Utc>,
+    ) -> String {
+        let (body, _, _) = self.log_body(spec, delivered - Duration::minutes(5), delivered);
+        let unique = self.unique();
+        let key = spec.log_key(delivered, &unique);
+        tree.put(
+            key.clone(),
+            Obj {
+                body: gzip(&body),
+                metadata: None,
+            },
+        );
+        key
+    }
+
     fn unique(&mut self) -> String {
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         (0..16)
