@@ -287,7 +287,10 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             }
         };
         let object = match object {
-            Ok(o) => o,
+            Ok(o) => {
+                outcome.object = o.info.clone();
+                o
+            }
             Err(e) => {
                 let status = match unreadable(&e) {
                     Ok(()) => DigestStatus::NotFound { inferred: false },

@@ -277,6 +277,7 @@ mod tests {
                 bucket: "b".into(),
                 key: "l".into(),
                 status: crate::report::LogStatus::Valid,
+                object: crate::store::ObjectInfo::default(),
             })
             .collect();
         d

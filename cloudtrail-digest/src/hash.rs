@@ -12,7 +12,7 @@ use crate::gzip::{self, GzipError};
 use crate::hexvalue::Sha256Hash;
 use crate::progress::Progress;
 use crate::report::{LogOutcome, LogStatus};
-use crate::store::{ObjectStore, StoreError, StoreErrorKind};
+use crate::store::{ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 const BUF_BYTES: usize = 256 * 1024;
 
@@ -83,12 +83,14 @@ pub fn check_logs<S: ObjectStore + ?Sized>(
         .iter()
         .map(|e| (e.s3_bucket.as_str(), e.s3_object.as_str()))
         .collect();
-    let statuses: Mutex<Vec<Option<LogStatus>>> = Mutex::new(vec![None; entries.len()]);
+    let statuses: Mutex<Vec<Option<(LogStatus, ObjectInfo)>>> =
+        Mutex::new(vec![None; entries.len()]);
     store.get_each(&requests, &|i, result| {
         let status = check_log(entries[i], result.as_ref().map(|o| o.body.as_slice()));
         progress.log_done(result.as_ref().map_or(0, |o| o.body.len() as u64));
+        let info = result.map(|o| o.info).unwrap_or_default();
         if let Ok(mut slots) = statuses.lock() {
-            slots[i] = Some(status);
+            slots[i] = Some((status, info));
         }
     });
     let statuses = statuses
@@ -97,13 +99,18 @@ pub fn check_logs<S: ObjectStore + ?Sized>(
     entries
         .iter()
         .zip(statuses)
-        .map(|(entry, status)| LogOutcome {
-            bucket: entry.s3_bucket.clone(),
-            key: entry.s3_object.clone(),
+        .map(|(entry, result)| {
             // A store that skipped a request leaves the file unchecked, never valid.
-            status: status.unwrap_or_else(|| LogStatus::Unchecked {
-                reason: "the store returned no result for this file".into(),
-            }),
+            let (status, object) = result.unwrap_or_else(|| {
+                let reason = "the store returned no result for this file".into();
+                (LogStatus::Unchecked { reason }, ObjectInfo::default())
+            });
+            LogOutcome {
+                bucket: entry.s3_bucket.clone(),
+                key: entry.s3_object.clone(),
+                status,
+                object,
+            }
         })
         .collect()
 }

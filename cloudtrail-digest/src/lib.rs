@@ -56,7 +56,9 @@ pub use report::{
     Report, Severity,
 };
 pub use signing::SigningString;
-pub use store::{FsStore, MemoryStore, Object, ObjectStore, StoreError, StoreErrorKind};
+pub use store::{
+    FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind,
+};
 #[cfg(feature = "s3")]
 pub use store::{S3Options, S3Store};
 pub use verify::{

@@ -399,24 +399,10 @@ mod tests {
                 "{}{day}/111122223333_CloudTrail_us-east-1_{time}_abc.json.gz",
                 loc.log_prefix()
             );
-            store.insert(
-                "b",
-                &key,
-                Object {
-                    body: vec![],
-                    metadata: None,
-                },
-            );
+            store.insert("b", &key, Object::new(vec![], None));
         }
         let stray = format!("{}2024/xx/stray.json.gz", loc.log_prefix());
-        store.insert(
-            "b",
-            &stray,
-            Object {
-                body: vec![],
-                metadata: None,
-            },
-        );
+        store.insert("b", &stray, Object::new(vec![], None));
         let from = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
         let to = Some(Utc.with_ymd_and_hms(2024, 3, 2, 0, 0, 0).unwrap());
         let (found, bad) = list_logs(&store, "b", &loc, from, to).unwrap();

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::coverage::{self, CoverageSpan, LocationReport};
 use crate::hexvalue::{Fingerprint, Sha256Hash};
 use crate::layout::ChainId;
+use crate::store::ObjectInfo;
 
 /// How a verdict counts toward the outcome of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -334,6 +335,9 @@ pub struct LogOutcome {
     /// The verdict.
     #[serde(flatten)]
     pub status: LogStatus,
+    /// The version read, where the store knows it.
+    #[serde(flatten)]
+    pub object: ObjectInfo,
 }
 
 /// A digest file and its verdict, with the verdicts of the log files it lists when its
@@ -363,6 +367,9 @@ pub struct DigestOutcome {
     pub logs: Vec<LogOutcome>,
     /// Findings beyond the signature verdict.
     pub findings: Vec<Finding>,
+    /// The version read, where the store knows it.
+    #[serde(flatten)]
+    pub object: ObjectInfo,
 }
 
 impl DigestOutcome {
@@ -386,6 +393,7 @@ impl DigestOutcome {
             sha256: None,
             logs: Vec::new(),
             findings: Vec::new(),
+            object: ObjectInfo::default(),
         }
     }
 

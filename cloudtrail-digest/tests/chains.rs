@@ -25,14 +25,7 @@ fn public_keys(k: &TestKey) -> PublicKeySet {
 fn store_of(tree: &Tree, bucket: &str) -> MemoryStore {
     let mut store = MemoryStore::new();
     for (k, o) in &tree.objects {
-        store.insert(
-            bucket,
-            k,
-            Object {
-                body: o.body.clone(),
-                metadata: o.metadata.clone(),
-            },
-        );
+        store.insert(bucket, k, Object::new(o.body.clone(), o.metadata.clone()));
     }
     store
 }
@@ -288,10 +281,7 @@ fn a_link_cycle_among_unverifiable_digests_terminates_visiting_each_once() {
         store.insert(
             &spec.bucket,
             key,
-            Object {
-                body: cloudtrail_digest_testgen::gzip(json.as_bytes()),
-                metadata: None,
-            },
+            Object::new(cloudtrail_digest_testgen::gzip(json.as_bytes()), None),
         );
     }
     // A regression would loop forever: fail instead of hanging.

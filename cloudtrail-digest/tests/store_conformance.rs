@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cloudtrail_digest::{FsStore, MemoryStore, Object, ObjectStore, StoreErrorKind};
+use cloudtrail_digest::{FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreErrorKind};
 
 const BUCKET: &str = "b";
 
@@ -12,31 +12,26 @@ fn objects() -> Vec<(&'static str, Object)> {
     vec![
         (
             "AWSLogs/1/CloudTrail/x/a.json.gz",
-            Object {
-                body: b"a".to_vec(),
-                metadata: None,
-            },
+            Object::new(b"a".to_vec(), None),
         ),
         (
             "AWSLogs/1/CloudTrail/x/b.json.gz",
-            Object {
-                body: b"bb".to_vec(),
-                metadata: None,
-            },
+            Object::new(b"bb".to_vec(), None),
         ),
         (
             "AWSLogs/1/CloudTrail-Digest/x/c.json.gz",
             Object {
-                body: b"ccc".to_vec(),
-                metadata: Some(meta),
+                info: ObjectInfo {
+                    etag: Some("\"x\"".into()),
+                    version_id: Some("v1".into()),
+                    last_modified: Some("2024-03-01T01:12:40Z".into()),
+                },
+                ..Object::new(b"ccc".to_vec(), Some(meta))
             },
         ),
         (
             "AWSLogs/2/CloudTrail/y/d.json.gz",
-            Object {
-                body: Vec::new(),
-                metadata: None,
-            },
+            Object::new(Vec::new(), None),
         ),
     ]
 }
@@ -103,7 +98,12 @@ fn fs_store() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &object.body).unwrap();
         if let Some(meta) = object.metadata {
-            let sidecar = serde_json::json!({ "ETag": "\"x\"", "Metadata": meta });
+            let sidecar = serde_json::json!({
+                "ETag": object.info.etag,
+                "VersionId": object.info.version_id,
+                "LastModified": object.info.last_modified,
+                "Metadata": meta,
+            });
             std::fs::write(format!("{}.meta.json", path.display()), sidecar.to_string()).unwrap();
         }
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::{Object, ObjectStore, StoreError, StoreErrorKind};
+use super::{Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 /// The suffix of metadata sidecar files.
 pub const SIDECAR_SUFFIX: &str = ".meta.json";
@@ -124,13 +124,18 @@ impl FsStore {
         }
     }
 
-    fn read_sidecar(path: &Path) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+    /// The sidecar's `Metadata` (`None` without a sidecar) and S3 identifiers.
+    fn read_sidecar(
+        path: &Path,
+    ) -> Result<(Option<BTreeMap<String, String>>, ObjectInfo), StoreError> {
         let mut sidecar = path.as_os_str().to_owned();
         sidecar.push(SIDECAR_SUFFIX);
         let sidecar = PathBuf::from(sidecar);
         let bytes = match std::fs::read(&sidecar) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok((None, ObjectInfo::default()))
+            }
             Err(e) => return Err(io_error(&e)),
         };
         let bad = |why: &str| {
@@ -152,7 +157,17 @@ impl FsStore {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(bad("Metadata is not an object")),
         };
-        Ok(Some(meta))
+        let text = |field: &str| match value.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad(&format!("{field} is not a string"))),
+        };
+        let info = ObjectInfo {
+            etag: text("ETag")?,
+            version_id: text("VersionId")?,
+            last_modified: text("LastModified")?,
+        };
+        Ok((Some(meta), info))
     }
 }
 
@@ -227,8 +242,12 @@ impl ObjectStore for FsStore {
         self.check_bucket(bucket)?;
         let path = self.path_of(key)?;
         let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
-        let metadata = Self::read_sidecar(&path)?;
-        Ok(Object { body, metadata })
+        let (metadata, info) = Self::read_sidecar(&path)?;
+        Ok(Object {
+            body,
+            metadata,
+            info,
+        })
     }
 }
 

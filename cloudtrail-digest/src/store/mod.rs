@@ -24,6 +24,34 @@ pub struct Object {
     /// User metadata (`x-amz-meta-*`, names lowercase without the prefix). `None` when the
     /// store does not know it, as for a local copy without a `.meta.json` sidecar.
     pub metadata: Option<BTreeMap<String, String>>,
+    /// S3's identifiers of this version of the object, where known.
+    pub info: ObjectInfo,
+}
+
+impl Object {
+    /// An object with a body and metadata, its S3 identifiers unknown.
+    pub fn new(body: Vec<u8>, metadata: Option<BTreeMap<String, String>>) -> Self {
+        Self {
+            body,
+            metadata,
+            info: ObjectInfo::default(),
+        }
+    }
+}
+
+/// What S3 says identifies an object version (the fields `aws s3api head-object` prints),
+/// so that a report can stand as a record of exactly what was validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectInfo {
+    /// `ETag`, with its quotes as S3 sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `VersionId`, in a versioned bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// `LastModified`, as S3 gives it (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 /// What went wrong reading from a store.

@@ -16,7 +16,7 @@ use futures_util::StreamExt as _;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
-use super::{Object, ObjectStore, StoreError, StoreErrorKind};
+use super::{Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 /// Options of requests to S3.
 #[derive(Debug, Clone)]
@@ -114,10 +114,18 @@ impl S3Store {
                 format!("reading the body failed: {e}"),
             )
         })?;
+        let info = ObjectInfo {
+            etag: out.e_tag,
+            version_id: out.version_id,
+            last_modified: out
+                .last_modified
+                .and_then(|t| t.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok()),
+        };
         Ok(Object {
             // Moves the buffer when it is a single chunk: no copy per object.
             body: body.into_bytes().into(),
             metadata: Some(metadata),
+            info,
         })
     }
 
