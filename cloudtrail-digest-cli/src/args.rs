@@ -29,6 +29,10 @@ pub(crate) enum Command {
     /// Save CloudTrail public keys (`ListPublicKeys`) as `list-public-keys` JSON, to
     /// validate later without AWS.
     Keys(KeysArgs),
+    /// Copy a bucket's digests and log files, with their S3 metadata, into a directory as
+    /// evidence: resumable, never overwriting a differing file, with a SHA-256 manifest.
+    /// `validate DIR` then gives the same verdicts as the online run.
+    Mirror(Box<MirrorArgs>),
 }
 
 /// Output format.
@@ -69,9 +73,15 @@ pub(crate) struct ValidateArgs {
     #[arg(long = "public-keys", value_name = "FILE", num_args = 1..)]
     pub(crate) public_keys: Vec<PathBuf>,
 
-    /// The name of the bucket a directory is a copy of [default: the directory's name].
+    /// The name of the bucket a directory is a copy of [default: the bucket in the
+    /// directory's mirror manifest, else the directory's name].
     #[arg(long, value_name = "NAME")]
     pub(crate) bucket: Option<String>,
+
+    /// The bucket the validated bucket is a copy of: digests and logs written there are
+    /// read here, and the relocation is a notice, not a finding.
+    #[arg(long, value_name = "NAME", conflicts_with = "bucket")]
+    pub(crate) original_bucket: Option<String>,
 
     /// The trail to validate: its bucket and prefix come from CloudTrail `GetTrail`.
     #[arg(long, value_name = "ARN")]
@@ -85,6 +95,28 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "PREFIX")]
     pub(crate) s3_prefix: Option<String>,
 
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Also print valid files (text format).
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
+
+    /// No progress bar (there is none when stderr is not a terminal).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+/// Which chains and which time range.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FilterArgs {
     /// Validate from this UTC time (e.g. 2024-03-01T00:00:00Z) [default: the oldest digest].
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub(crate) start_time: Option<DateTime<Utc>>,
@@ -104,15 +136,11 @@ pub(crate) struct ValidateArgs {
     /// Only this trail.
     #[arg(long, value_name = "N")]
     pub(crate) trail_name: Option<String>,
+}
 
-    /// Also print valid files (text format).
-    #[arg(long, short)]
-    pub(crate) verbose: bool,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
-
+/// How to reach S3.
+#[derive(Debug, clap::Args)]
+pub(crate) struct S3Args {
     #[command(flatten)]
     pub(crate) aws: AwsArgs,
 
@@ -132,10 +160,25 @@ pub(crate) struct ValidateArgs {
     /// S3 requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) concurrency: u16,
+}
 
-    /// No progress bar (there is none when stderr is not a terminal).
-    #[arg(long)]
-    pub(crate) no_progress: bool,
+#[derive(Debug, clap::Args)]
+pub(crate) struct MirrorArgs {
+    /// The bucket to copy: `s3://BUCKET[/PREFIX]`.
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: String,
+
+    /// The directory to copy into (created if missing). Objects land at `DIR/KEY` with a
+    /// `KEY.meta.json` sidecar; `cloudtrail-digest-manifest.json` lists every object with
+    /// its SHA-256.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 }
 
 #[derive(Debug, clap::Args)]

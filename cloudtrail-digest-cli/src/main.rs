@@ -3,6 +3,7 @@
 mod args;
 mod aws;
 mod keys;
+mod mirror;
 mod progress;
 mod render;
 mod validate;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Validate(a) => validate::run(&a),
         args::Command::Keys(a) => keys::run(&a),
+        args::Command::Mirror(a) => mirror::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

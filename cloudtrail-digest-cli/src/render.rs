@@ -8,6 +8,8 @@ use cloudtrail_digest::report::Counts;
 use cloudtrail_digest::{ChainReport, DigestStatus, Notice, Report, Severity};
 use serde::Serialize;
 
+use crate::validate::Inputs;
+
 fn display(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -68,6 +70,7 @@ impl Lines<'_> {
 /// is not valid (all files with `verbose`), and the reference's summary.
 pub(crate) fn text(
     report: &Report,
+    inputs: &Inputs,
     verbose: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -78,6 +81,15 @@ pub(crate) fn text(
         verbose,
         last_double_space: false,
     };
+    if let Some(original) = &inputs.original_bucket {
+        writeln!(
+            lines.out,
+            "Validating {} as a copy of bucket {}: files the digests place in {} are read from the copy\n",
+            sanitize(&inputs.read_from),
+            sanitize(original),
+            sanitize(original)
+        )?;
+    }
     for unrecognized in &report.unrecognized_keys {
         let message = format!(
             "Unrecognized digest key\ts3://{}/{}\t{}",
@@ -312,15 +324,22 @@ fn coverage_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
 struct JsonOutput<'a> {
     exit_code: u8,
     severity: Severity,
+    inputs: &'a Inputs,
     #[serde(flatten)]
     report: &'a Report,
 }
 
 /// Writes the report as pretty JSON with the exit code and overall severity.
-pub(crate) fn json(report: &Report, exit_code: u8, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn json(
+    report: &Report,
+    inputs: &Inputs,
+    exit_code: u8,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let output = JsonOutput {
         exit_code,
         severity: report.severity(),
+        inputs,
         report,
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;

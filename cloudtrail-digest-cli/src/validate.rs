@@ -5,11 +5,11 @@ use std::io::{self, Write as _};
 use anyhow::{bail, Context as _, Result};
 use chrono::Duration;
 use cloudtrail_digest::{
-    discover_under, validate_with_progress, Discovery, FsStore, KeySource, Progress, PublicKeySet,
-    Report, S3Options, S3Store, Selection, Severity,
+    discover_under, validate_with_progress, CopyOf, Discovery, FsStore, KeySource, Progress,
+    PublicKeySet, Report, S3Options, S3Store, Selection, Severity,
 };
 
-use crate::args::{Format, RequestPayer, ValidateArgs};
+use crate::args::{FilterArgs, Format, RequestPayer, S3Args, ValidateArgs};
 use crate::aws::{Aws, CloudTrailKeys, TrailArn};
 use crate::progress::Bar;
 use crate::render;
@@ -37,18 +37,15 @@ fn load_keys(args: &ValidateArgs) -> Result<PublicKeySet> {
     Ok(keys)
 }
 
-fn selection(args: &ValidateArgs) -> Result<Selection> {
-    let mut selection = Selection {
-        account_ids: args.account_ids.clone(),
-        regions: args.regions.clone(),
-        trail_name: args.trail_name.clone(),
-        start: args.start_time,
-        end: args.end_time,
+/// The library's selection from the filter options.
+pub(crate) fn filter_selection(filter: &FilterArgs) -> Result<Selection> {
+    let selection = Selection {
+        account_ids: filter.account_ids.clone(),
+        regions: filter.regions.clone(),
+        trail_name: filter.trail_name.clone(),
+        start: filter.start_time,
+        end: filter.end_time,
     };
-    if let Some(arn) = &args.trail_arn {
-        let name = TrailArn::parse(arn)?.name;
-        selection.trail_name = selection.trail_name.or(Some(name));
-    }
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s > e {
             bail!("start time {s} is after end time {e}");
@@ -57,8 +54,27 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
     Ok(selection)
 }
 
+fn selection(args: &ValidateArgs) -> Result<Selection> {
+    let mut selection = filter_selection(&args.filter)?;
+    if let Some(arn) = &args.trail_arn {
+        let name = TrailArn::parse(arn)?.name;
+        selection.trail_name = selection.trail_name.or(Some(name));
+    }
+    Ok(selection)
+}
+
+/// The S3 store of `bucket`, with the connection options.
+pub(crate) fn s3_store(aws: &Aws, s3: &S3Args, bucket: &str) -> S3Store {
+    let options = S3Options {
+        concurrency: usize::from(s3.concurrency),
+        requester_pays: s3.request_payer == Some(RequestPayer::Requester),
+        expected_bucket_owner: s3.expected_bucket_owner.clone(),
+    };
+    S3Store::new(aws.s3_client(bucket), aws.runtime.handle().clone(), options)
+}
+
 /// Splits `s3://BUCKET[/PREFIX]`.
-fn parse_s3_url(url: &str) -> Option<(String, String)> {
+pub(crate) fn parse_s3_url(url: &str) -> Option<(String, String)> {
     let rest = url.strip_prefix("s3://")?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     (!bucket.is_empty()).then(|| (bucket.to_owned(), prefix.trim_matches('/').to_owned()))
@@ -77,10 +93,27 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         Some(b) => b,
         None => &(),
     };
-    let report = if is_s3 {
+    let (report, read_from) = if is_s3 {
         run_s3(args, &selection, progress)?
     } else {
         run_dir(args, &selection, progress)?
+    };
+    let inputs = Inputs {
+        read_from,
+        original_bucket: args.original_bucket.clone(),
+        public_keys: if args.public_keys.is_empty() {
+            vec!["CloudTrail ListPublicKeys".into()]
+        } else {
+            args.public_keys
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect()
+        },
+        account_ids: selection.account_ids.clone(),
+        regions: selection.regions.clone(),
+        trail_name: selection.trail_name.clone(),
+        start_time: selection.start,
+        end_time: selection.end,
     };
     if let Some(b) = &bar {
         b.finish();
@@ -91,20 +124,41 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
     match args.format {
         Format::Text => render::text(
             &report,
+            &inputs,
             args.verbose,
             &mut stdout.lock(),
             &mut stderr.lock(),
         )?,
         Format::Json => {
             let mut out = stdout.lock();
-            render::json(&report, code, &mut out)?;
+            render::json(&report, &inputs, code, &mut out)?;
             out.flush()?;
         }
     }
     Ok(code)
 }
 
-fn run_dir(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -> Result<Report> {
+/// What a run read and with which options, recorded in the report.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Inputs {
+    /// The directory or `s3://BUCKET/PREFIX` read.
+    pub(crate) read_from: String,
+    /// The bucket the source is a copy of, when given.
+    pub(crate) original_bucket: Option<String>,
+    /// Where the public keys came from.
+    pub(crate) public_keys: Vec<String>,
+    pub(crate) account_ids: Vec<String>,
+    pub(crate) regions: Vec<String>,
+    pub(crate) trail_name: Option<String>,
+    pub(crate) start_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) end_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn run_dir(
+    args: &ValidateArgs,
+    selection: &Selection,
+    progress: &dyn Progress,
+) -> Result<(Report, String)> {
     let Some(dir) = args.source.as_deref().map(std::path::Path::new) else {
         bail!("nothing to validate: give s3://BUCKET[/PREFIX], --trail-arn or a directory");
     };
@@ -114,9 +168,11 @@ fn run_dir(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) 
     if args.public_keys.is_empty() {
         bail!("validating a directory needs --public-keys FILE (save them with `cloudtrail-digest keys`)");
     }
-    let bucket = match &args.bucket {
-        Some(b) => b.clone(),
-        None => dir
+    let manifest = crate::mirror::read_manifest(dir)?;
+    let bucket = match (&args.bucket, &args.original_bucket, manifest) {
+        (Some(b), _, _) | (None, Some(b), _) => b.clone(),
+        (None, None, Some(m)) => m.bucket,
+        (None, None, None) => dir
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
@@ -132,9 +188,8 @@ fn run_dir(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) 
         .with_context(|| format!("cannot open {}", dir.display()))?;
     let found =
         discover_under(&store, &bucket, "", selection).context("cannot list the bucket copy")?;
-    Ok(validate_with_progress(
-        &store, &bucket, &keys, &found, selection, progress,
-    )?)
+    let report = validate_with_progress(&store, &bucket, &keys, &found, selection, progress)?;
+    Ok((report, dir.display().to_string()))
 }
 
 /// The range the keys must cover: the selection's, else the digests found.
@@ -151,8 +206,15 @@ fn key_range(
     )
 }
 
-fn run_s3(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -> Result<Report> {
-    let aws = Aws::load(args.aws.profile.as_deref(), args.endpoint_url.as_deref())?;
+fn run_s3(
+    args: &ValidateArgs,
+    selection: &Selection,
+    progress: &dyn Progress,
+) -> Result<(Report, String)> {
+    let aws = Aws::load(
+        args.s3.aws.profile.as_deref(),
+        args.s3.endpoint_url.as_deref(),
+    )?;
     let from_url = match args.source.as_deref() {
         Some(s) if s.starts_with("s3://") => {
             Some(parse_s3_url(s).with_context(|| format!("invalid S3 URL {s:?}: expected s3://BUCKET[/PREFIX]"))?)
@@ -176,16 +238,7 @@ fn run_s3(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -
         .or_else(|| from_url.as_ref().map(|u| u.1.clone()))
         .or_else(|| from_trail.as_ref().map(|t| t.prefix.clone()))
         .unwrap_or_default();
-    let options = S3Options {
-        concurrency: usize::from(args.concurrency),
-        requester_pays: args.request_payer == Some(RequestPayer::Requester),
-        expected_bucket_owner: args.expected_bucket_owner.clone(),
-    };
-    let store = S3Store::new(
-        aws.s3_client(&bucket),
-        aws.runtime.handle().clone(),
-        options,
-    );
+    let store = s3_store(&aws, &args.s3, &bucket);
     let found = discover_under(&store, &bucket, &prefix, selection)
         .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
     let file_keys;
@@ -198,9 +251,16 @@ fn run_s3(args: &ValidateArgs, selection: &Selection, progress: &dyn Progress) -
         file_keys = load_keys(args)?;
         &file_keys
     };
-    Ok(validate_with_progress(
-        &store, &bucket, keys, &found, selection, progress,
-    )?)
+    let read_from = format!("s3://{bucket}/{prefix}");
+    let report = match &args.original_bucket {
+        // Digests and logs name the original bucket: read them from this one.
+        Some(original) => {
+            let copy = CopyOf::new(store, original.clone(), bucket);
+            validate_with_progress(&copy, original, keys, &found, selection, progress)?
+        }
+        None => validate_with_progress(&store, &bucket, keys, &found, selection, progress)?,
+    };
+    Ok((report, read_from))
 }
 
 #[cfg(test)]

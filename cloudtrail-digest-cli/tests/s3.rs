@@ -5,81 +5,16 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::{cloudtrail, CloudTrailStub, S3Server, ACCESS_KEY, SECRET_KEY};
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases")
-}
+use support::{
+    bucket_of, case_keys, cases_dir, cli, cloudtrail, comparable, json, CloudTrailStub, S3Server,
+};
 
 /// Cases whose verdict rightly differs in S3, where every object has metadata and every key
 /// is just a key: a digest without a signature there is a finding, not "unverifiable", and
 /// a key with `..` is a key that does not exist, not one that escapes a directory.
 const LOCAL_ONLY: &[&str] = &["no-sidecars", "key-escaping-root"];
-
-fn cli(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_ENDPOINT_URL_S3", &s3.endpoint)
-        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &ct.endpoint)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-such-aws-credentials"),
-        )
-        .output()
-        .expect("run cloudtrail-digest")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// The report without the S3 identifiers of each object (`ETag`, `VersionId`, `LastModified`),
-/// which the loopback bucket assigns itself while the golden cases' sidecars hold fixed ones.
-fn without_object_ids(mut v: Value) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for field in ["etag", "version_id", "last_modified"] {
-                    map.remove(field);
-                }
-                map.values_mut().for_each(strip);
-            }
-            Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut v);
-    v
-}
-
-fn case_keys(dir: &Path) -> Vec<Value> {
-    let v: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("public-keys.json")).unwrap()).unwrap();
-    v["PublicKeyList"].as_array().unwrap().clone()
-}
-
-fn bucket_of(dir: &Path) -> String {
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
-    expected["args"][1].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn golden_cases_give_the_local_report_over_s3() {
@@ -123,7 +58,7 @@ fn golden_cases_give_the_local_report_over_s3() {
                 local.status.code(),
                 String::from_utf8_lossy(&remote.stderr)
             ));
-        } else if without_object_ids(json(&local)) != without_object_ids(json(&remote)) {
+        } else if comparable(json(&local)) != comparable(json(&remote)) {
             failures.push(format!(
                 "{name}: reports differ\n--- local\n{}\n--- s3\n{}",
                 String::from_utf8_lossy(&local.stdout),

@@ -50,6 +50,7 @@ pub use keys::{
     KeyFileError, KeySource, PublicKey, PublicKeySet, SignatureError, Validity, VerifiedDigest,
 };
 pub use layout::{ChainId, DigestKey, Location, LogKey};
+pub use logscan::list_logs;
 pub use progress::Progress;
 pub use report::{
     ChainReport, DigestOutcome, DigestStatus, Finding, FindingKind, LogOutcome, LogStatus, Notice,
@@ -57,7 +58,7 @@ pub use report::{
 };
 pub use signing::SigningString;
 pub use store::{
-    FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind,
+    CopyOf, FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind,
 };
 #[cfg(feature = "s3")]
 pub use store::{S3Options, S3Store};

@@ -27,9 +27,13 @@ const MAX_INFERRED: usize = 24 * 3653;
 type Found = (String, DateTime<Utc>);
 
 /// Lists the log files of `location` named from `from` to `to` (inclusive; `None`: no
-/// bound), visiting only the day folders in range. Keys and folders that do not follow the
-/// log key grammar are returned as unrecognized.
-pub(crate) fn list_logs<S: ObjectStore + ?Sized>(
+/// bound), visiting only the day folders in range; returns each key with the delivery time
+/// its name gives. Keys that do not follow the log key grammar, and folders that are not
+/// `YYYY/MM/DD/` folders (keys ending in `/`), are returned as unrecognized.
+///
+/// # Errors
+/// A listing failed.
+pub fn list_logs<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
     location: &Location,

@@ -31,12 +31,14 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub(crate) fn matches_location(&self, loc: &Location) -> bool {
+    /// Whether a location's account and region are selected.
+    pub fn matches_location(&self, loc: &Location) -> bool {
         (self.account_ids.is_empty() || self.account_ids.contains(&loc.account_id))
             && (self.regions.is_empty() || self.regions.contains(&loc.region))
     }
 
-    fn matches(&self, chain: &ChainId) -> bool {
+    /// Whether a chain is selected (account, region and trail).
+    pub fn matches(&self, chain: &ChainId) -> bool {
         self.matches_location(&chain.location)
             && self
                 .trail_name

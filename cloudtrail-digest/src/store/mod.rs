@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod copy;
 mod fs;
 mod memory;
 #[cfg(feature = "s3")]
 mod s3;
 
+pub use copy::CopyOf;
 pub use fs::{FsStore, SIDECAR_SUFFIX};
 pub use memory::MemoryStore;
 #[cfg(feature = "s3")]
