@@ -5,14 +5,16 @@
 //! Runs after every selected chain was walked. Lists each location's log files folder by
 //! folder (`YYYY/MM/DD/`), only the days in range.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 
 use crate::coverage::{self, LocationReport, UnlistedLog};
 use crate::error::{list_error, Result};
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
-use crate::report::{ChainReport, DigestOutcome, DigestStatus, UnrecognizedKey};
+use crate::report::{
+    ChainReport, DigestOutcome, DigestStatus, Finding, FindingKind, UnrecognizedKey,
+};
 use crate::store::ObjectStore;
 use crate::verify::{Discovery, Selection};
 
@@ -172,6 +174,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
                 .cloned(),
         );
     }
+    add_cross_chain_duplicates(chains, bucket);
     let run_start = chains.iter().map(|c| c.requested.start).min();
     let mut unrecognized = Vec::new();
     // First pass, reading the walk's outcomes: what each location holds that no digest
@@ -326,6 +329,40 @@ impl Finish<'_> {
             no_digests: s.no_digests,
             not_checked,
         }
+    }
+}
+
+/// A log file listed by digests of two chains (two trails, or a copy in another region's
+/// digest): a finding on each digest after the first that lists it. Repeats within one
+/// chain are found during its walk.
+fn add_cross_chain_duplicates(chains: &mut [ChainReport], bucket: &str) {
+    let mut first: HashMap<&str, (usize, &str)> = HashMap::new();
+    let mut found = Vec::new();
+    for (c, chain) in chains.iter().enumerate() {
+        for (d, digest) in chain.digests.iter().enumerate() {
+            for log in digest.logs.iter().filter(|l| l.bucket == bucket) {
+                match first.get(log.key.as_str()) {
+                    Some((fc, by)) if *fc != c => {
+                        let kind = FindingKind::DuplicateLog {
+                            log_key: log.key.clone(),
+                            first_listed_in: format!("s3://{bucket}/{by}"),
+                        };
+                        found.push((c, d, Finding::new(kind)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        first.insert(&log.key, (c, &digest.key));
+                    }
+                }
+            }
+        }
+    }
+    let touched: BTreeSet<usize> = found.iter().map(|(c, _, _)| *c).collect();
+    for (c, d, finding) in found {
+        chains[c].digests[d].findings.push(finding);
+    }
+    for c in touched {
+        chains[c].recount();
     }
 }
 

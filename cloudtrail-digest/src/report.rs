@@ -566,7 +566,8 @@ impl ChainReport {
         self.recount();
     }
 
-    fn recount(&mut self) {
+    /// Recomputes counts, the found range and the coverage timeline from the digests.
+    pub(crate) fn recount(&mut self) {
         let requested = self.requested;
         self.found = None;
         self.digest_counts = Counts::default();

@@ -883,6 +883,41 @@ fn coverage_cases(ctx: &Ctx) -> Vec<Case> {
         cases.push(case);
     }
     {
+        let (mut case, d) = base(ctx, "log-listed-by-two-trails", "A second trail delivering to the same folder has its newest digest list a log file of the first trail as well (re-signed): a log listed by digests of two chains.", 4);
+        let second = TrailSpec {
+            trail: "second-trail".into(),
+            ..spec.clone()
+        };
+        let mut g = Generator::new(102);
+        let keys: Vec<&TestKey> = ctx.keys.iter().collect();
+        let mut h = hours(2);
+        h[0].logs = 1;
+        h[1].logs = 1;
+        let b = g.chain(
+            &mut case.tree,
+            &second,
+            &keys,
+            t0() + Duration::hours(2),
+            &h,
+            None,
+        );
+        case.expect_valid(&b, false);
+        let shared = first_entry(&String::from_utf8(d[3].json.clone()).expect("utf8"));
+        edit_and_resign(&mut case, &b[1], &ctx.keys[0], |t| {
+            prepend_entry(&t, &shared)
+        });
+        case.expect_digest(
+            &b[1],
+            &format!(
+                "INVALID: lists log file {} already listed by s3://{}/{}",
+                d[3].logs[0], case.bucket, d[3].key
+            ),
+        );
+        restore_logs(&mut case, &b[1]);
+        case.exit = 1;
+        cases.push(case);
+    }
+    {
         let (mut case, d) = base(ctx, "newest-digests-deleted", "The newest three of six digests deleted, their logs kept: the logs of 05:17 and 05:42 prove the digest ending 04:12:34 overdue (inferred not found); the two newer ones may not be due yet. Their logs are not covered. The reference starts at the newest digest left and exits 0.", 6);
         for gone in &d[3..] {
             case.tree.objects.remove(&gone.key);
