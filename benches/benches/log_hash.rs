@@ -51,5 +51,69 @@ fn digest_and_signature(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, inflate_and_hash, digest_and_signature);
+/// The logs of the ceiling benchmark: every `*.json.gz` under `CEILING_DIR/.../CloudTrail/`
+/// (the bucket `e2e.sh` generated, so that both measure the same files), else 2,000
+/// generated logs of about 20 KB.
+fn ceiling_logs() -> Vec<Vec<u8>> {
+    fn walk(dir: &Path, out: &mut Vec<Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.to_string_lossy().contains("/CloudTrail/")
+                && path.extension().is_some_and(|e| e == "gz")
+            {
+                out.push(std::fs::read(&path).expect("read log"));
+            }
+        }
+    }
+    match std::env::var_os("CEILING_DIR") {
+        Some(dir) => {
+            let mut out = Vec::new();
+            walk(Path::new(&dir), &mut out);
+            assert!(!out.is_empty(), "no logs under CEILING_DIR");
+            out
+        }
+        None => (0..2000).map(|i| realistic_log(20_000, i).0).collect(),
+    }
+}
+
+/// The hardware ceiling: inflate + SHA-256 of a set of logs already in memory, on one core
+/// and on every core (one task per file, a reused buffer per thread), nothing else.
+fn ceiling(c: &mut Criterion) {
+    use rayon::prelude::*;
+    let logs = ceiling_logs();
+    let raw: u64 = logs
+        .iter()
+        .map(|gz| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut out)
+                .expect("valid gzip");
+            out.len() as u64
+        })
+        .sum();
+    let mut group = c.benchmark_group("ceiling");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(raw));
+    let name = format!("{}-logs", logs.len());
+    group.bench_with_input(BenchmarkId::new("one-core", &name), &logs, |b, logs| {
+        let mut scratch = Scratch::default();
+        b.iter(|| {
+            for gz in logs {
+                inflate_sha256(black_box(gz), &mut scratch).expect("valid gzip");
+            }
+        });
+    });
+    group.bench_with_input(BenchmarkId::new("all-cores", &name), &logs, |b, logs| {
+        b.iter(|| {
+            logs.par_iter()
+                .for_each_init(Scratch::default, |scratch, gz| {
+                    inflate_sha256(black_box(gz), scratch).expect("valid gzip");
+                });
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, inflate_and_hash, digest_and_signature, ceiling);
 criterion_main!(benches);

@@ -168,6 +168,9 @@ impl S3Store {
     }
 }
 
+/// Bodies up to this size are handled on the receiving thread (see `get_each`).
+const INLINE_MAX: usize = 64 * 1024;
+
 impl ObjectStore for S3Store {
     fn list(
         &self,
@@ -191,8 +194,10 @@ impl ObjectStore for S3Store {
         self.runtime.block_on(self.get_async(bucket, key))
     }
 
-    /// Keeps `concurrency` requests in flight on the runtime and hands each body to the
-    /// rayon pool as it arrives; at most twice `concurrency` bodies are held at once.
+    /// Keeps `concurrency` requests in flight on the runtime. A small body (most CloudTrail
+    /// log files) is handled at once on the thread that receives it; a large one is handed
+    /// to the rayon pool, where several inflate in parallel. At most twice `concurrency`
+    /// bodies are held at once.
     fn get_each(
         &self,
         requests: &[(&str, &str)],
@@ -212,10 +217,18 @@ impl ObjectStore for S3Store {
                     })
                     .buffer_unordered(concurrency);
                 while let Some((i, result, permit)) = results.next().await {
-                    scope.spawn(move |_| {
+                    // Handing a small body to another thread costs more (a wake-up, a
+                    // context switch) than inflating and hashing it here.
+                    let small = result.as_ref().map_or(true, |o| o.body.len() <= INLINE_MAX);
+                    if small {
                         each(i, result);
                         drop(permit);
-                    });
+                    } else {
+                        scope.spawn(move |_| {
+                            each(i, result);
+                            drop(permit);
+                        });
+                    }
                 }
             });
         });
