@@ -361,3 +361,58 @@ fn a_planted_ancient_key_cannot_make_inference_unbounded() {
         .count();
     assert_eq!(inferred, 0);
 }
+
+#[test]
+fn digests_deleted_at_the_newest_end_are_found_from_another_region_of_the_trail() {
+    let k = key();
+    let east = standard_trail();
+    let west = TrailSpec {
+        region: "us-west-2".into(),
+        ..standard_trail()
+    };
+    let mut tree = Tree::default();
+    let gone = chain(
+        &east,
+        &[Hour {
+            logs: 0,
+            ..Hour::default()
+        }; 6],
+        &mut tree,
+        &k,
+    );
+    chain(
+        &west,
+        &[Hour {
+            logs: 0,
+            ..Hour::default()
+        }; 6],
+        &mut tree,
+        &k,
+    );
+    // The newest three digests of us-east-1 deleted; no log file tells, us-west-2 does.
+    for d in &gone[3..] {
+        tree.objects.remove(&d.key);
+    }
+    let report = run(&store_of(&tree, &east.bucket), &east.bucket, &k);
+    let chain = report
+        .chains
+        .iter()
+        .find(|c| c.chain.location.region == "us-east-1")
+        .unwrap();
+    let missing: Vec<&str> = chain
+        .digests
+        .iter()
+        .filter(|d| d.status == DigestStatus::NotFound { inferred: true })
+        .map(|d| d.key.as_str())
+        .collect();
+    // us-west-2's newest digest ends at hour 6: the digests ending at hours 4 and 5 are
+    // overdue by an hour or more; the one ending at hour 6 may not be delivered yet.
+    assert_eq!(missing, [gone[4].key.as_str(), gone[3].key.as_str()]);
+    assert_eq!(report.severity(), Severity::Invalid);
+    let west_chain = report
+        .chains
+        .iter()
+        .find(|c| c.chain.location.region == "us-west-2")
+        .unwrap();
+    assert_eq!(west_chain.severity(), Severity::Valid);
+}
