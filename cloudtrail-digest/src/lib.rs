@@ -31,6 +31,7 @@ mod checks;
 pub mod coverage;
 pub mod digest;
 mod error;
+mod findings;
 pub mod gzip;
 pub mod hash;
 mod hexvalue;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::coverage::{self, CoverageSpan, LocationReport};
+pub use crate::findings::{Finding, FindingKind};
 use crate::hexvalue::{Fingerprint, Sha256Hash};
 use crate::layout::ChainId;
 use crate::store::ObjectInfo;
@@ -189,139 +190,6 @@ impl LogStatus {
             Self::TrailingData => "INVALID: unexpected data after end of compressed stream".into(),
             Self::Unchecked { reason } => format!("UNCHECKED: {reason}"),
         }
-    }
-}
-
-/// An integrity finding about a digest beyond its signature verdict: checks the reference
-/// does not make (spec section 6). A digest with a finding counts as invalid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "finding", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FindingKind {
-    /// Its SHA-256 is not the `previousDigestHashValue` its successor recorded.
-    PreviousHashMismatch {
-        /// What the successor recorded.
-        recorded: Sha256Hash,
-        /// SHA-256 of this digest's inflated bytes.
-        actual: Sha256Hash,
-    },
-    /// Its signature is not the `previousDigestSignature` its successor recorded.
-    PreviousSignatureMismatch,
-    /// Its `digestEndTime` is not its successor's `digestStartTime`.
-    NotContiguous {
-        /// This digest's end.
-        end: DateTime<Utc>,
-        /// The successor's start.
-        successor_start: DateTime<Utc>,
-    },
-    /// `previousDigestHashAlgorithm` is not `SHA-256`.
-    PreviousHashAlgorithm {
-        /// The value.
-        algorithm: String,
-    },
-    /// `digestEndTime` is not after `digestStartTime`.
-    EndNotAfterStart,
-    /// `awsAccountId` is not the account of the digest's key.
-    AccountMismatch {
-        /// In the JSON.
-        in_json: String,
-        /// In the key.
-        in_key: String,
-    },
-    /// A listed log file lies under another account or region than the digest.
-    LogOutsideLocation {
-        /// The log file's key.
-        log_key: String,
-    },
-    /// A listed log file's `hashAlgorithm` is not `SHA-256`.
-    LogHashAlgorithm {
-        /// The log file's key.
-        log_key: String,
-        /// The value.
-        algorithm: String,
-    },
-    /// `digestSignatureAlgorithm` or the `signature-algorithm` metadata is not
-    /// `SHA256withRSA`.
-    SignatureAlgorithm {
-        /// Which of the two.
-        field: String,
-        /// The value.
-        value: String,
-    },
-    /// Signed by a key outside that key's validity window.
-    KeyOutsideValidity {
-        /// When the digest was signed (its end time, or its backfill generation time).
-        signed_at: DateTime<Utc>,
-        /// Start of the key's window.
-        valid_from: DateTime<Utc>,
-        /// End of the key's window.
-        valid_to: DateTime<Utc>,
-    },
-    /// A log file listed twice, in this digest or an earlier-walked one.
-    DuplicateLog {
-        /// The log file's key.
-        log_key: String,
-        /// The digest that listed it first.
-        first_listed_in: String,
-    },
-}
-
-/// A finding with its message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// What was found.
-    #[serde(flatten)]
-    pub kind: FindingKind,
-    /// The finding in words, as the text output prints it after `INVALID: `.
-    pub message: String,
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-impl Finding {
-    /// A finding with its message.
-    pub fn new(kind: FindingKind) -> Self {
-        let message = match &kind {
-            FindingKind::PreviousHashMismatch { recorded, actual } => format!(
-                "its SHA-256 {actual} is not the previousDigestHashValue {recorded} its successor recorded"
-            ),
-            FindingKind::PreviousSignatureMismatch => {
-                "its signature is not the previousDigestSignature its successor recorded".into()
-            }
-            FindingKind::NotContiguous { end, successor_start } => format!(
-                "its digestEndTime {} is not its successor's digestStartTime {}",
-                time(*end),
-                time(*successor_start)
-            ),
-            FindingKind::PreviousHashAlgorithm { algorithm } => {
-                format!("previousDigestHashAlgorithm is {algorithm}, not SHA-256")
-            }
-            FindingKind::EndNotAfterStart => "digestEndTime is not after digestStartTime".into(),
-            FindingKind::AccountMismatch { in_json, in_key } => {
-                format!("awsAccountId {in_json} is not the account {in_key} of its key")
-            }
-            FindingKind::LogOutsideLocation { log_key } => {
-                format!("lists log file {log_key} of another account or region")
-            }
-            FindingKind::LogHashAlgorithm { log_key, algorithm } => {
-                format!("log file {log_key} has hashAlgorithm {algorithm}, not SHA-256")
-            }
-            FindingKind::SignatureAlgorithm { field, value } => {
-                format!("{field} is {value}, not SHA256withRSA")
-            }
-            FindingKind::KeyOutsideValidity { signed_at, valid_from, valid_to } => format!(
-                "signed at {} by a key valid only from {} to {}",
-                time(*signed_at),
-                time(*valid_from),
-                time(*valid_to)
-            ),
-            FindingKind::DuplicateLog { log_key, first_listed_in } => {
-                format!("lists log file {log_key} already listed by {first_listed_in}")
-            }
-        };
-        Self { kind, message }
     }
 }
 
