@@ -97,7 +97,7 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     let store = s3_store(&aws, &args.s3, &bucket);
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
-    check_target(&args.dir, &bucket)?;
+    let earlier = check_target(&args.dir, &bucket)?;
     let (keys, mut not_copied) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
     let copier = Copier {
         dir: &args.dir,
@@ -119,6 +119,17 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         .entries
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Objects an earlier run copied and this one did not select (another region, another
+    // time range) stay in the directory, so they stay in the manifest.
+    if let Some(earlier) = earlier {
+        let fetched: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        let kept: Vec<Entry> = earlier
+            .objects
+            .into_iter()
+            .filter(|e| !fetched.contains(e.key.as_str()))
+            .collect();
+        entries.extend(kept);
+    }
     entries.sort_by(|a, b| a.key.cmp(&b.key));
     not_copied.extend(
         copier
@@ -373,9 +384,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&partial, path)
 }
 
-/// Refuses a directory that holds a mirror of another bucket.
-pub(crate) fn check_target(dir: &Path, bucket: &str) -> Result<()> {
-    if let Some(m) = read_manifest(dir)? {
+/// Refuses a directory that holds a mirror of another bucket; returns the manifest of an
+/// earlier mirror of this one.
+fn check_target(dir: &Path, bucket: &str) -> Result<Option<Manifest>> {
+    let earlier = read_manifest(dir)?;
+    if let Some(m) = &earlier {
         if m.bucket != bucket {
             bail!(
                 "{} holds a mirror of bucket {}, not {bucket}",
@@ -384,7 +397,7 @@ pub(crate) fn check_target(dir: &Path, bucket: &str) -> Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(earlier)
 }
 
 #[cfg(test)]

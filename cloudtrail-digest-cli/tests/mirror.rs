@@ -119,6 +119,19 @@ fn a_rerun_resumes_and_never_overwrites_a_differing_file() {
     assert_eq!(sidecar["ContentLength"], bytes.len());
     assert!(sidecar["ETag"].is_string(), "{sidecar}");
 
+    // A run selecting nothing of what is there keeps the earlier objects in the manifest.
+    let none = cli(
+        &dir,
+        &["mirror", &url, target, "--region", "eu-west-1"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(none.status.code(), Some(0), "{none:?}");
+    assert_eq!(
+        manifest(copy.path())["objects"].as_array().unwrap().len(),
+        12
+    );
+
     // Interrupted: one object gone, a partial file left behind. The rerun completes it and
     // rewrites nothing else.
     std::fs::remove_file(&log_path).unwrap();
