@@ -23,7 +23,7 @@ use crate::report::{DigestOutcome, DigestStatus, Finding, Notice, SignatureSourc
 use crate::store::{Object, ObjectStore, StoreError};
 
 /// The most missing hours of one gap reported one by one (ten years).
-const MAX_INFERRED: usize = 24 * 3653;
+pub(crate) const MAX_INFERRED: usize = 24 * 3653;
 
 /// How many listed digests are fetched at once ahead of the walk.
 const PREFETCH: usize = 32;
@@ -257,14 +257,8 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         }
         // Newest first, like the rest of the walk.
         for end in ends.into_iter().rev() {
-            let key = self.chain.digest_key(end, self.backfill);
-            let mut outcome = self.outcome(
-                self.bucket,
-                &key,
-                DigestStatus::NotFound { inferred: true },
-                Some(end),
-            );
-            outcome.start_time = Some(end - Duration::hours(1));
+            let outcome =
+                DigestOutcome::inferred_missing(self.chain, self.bucket, end, self.backfill);
             (walk.sink)(outcome, None);
         }
     }

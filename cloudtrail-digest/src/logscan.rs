@@ -9,21 +9,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 
+use crate::chain::MAX_INFERRED;
 use crate::coverage::{self, LocationReport, UnlistedLog};
 use crate::error::{list_error, Result};
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
-use crate::report::{
-    ChainReport, DigestOutcome, DigestStatus, Finding, FindingKind, UnrecognizedKey,
-};
+use crate::report::{ChainReport, DigestOutcome, Finding, FindingKind, UnrecognizedKey};
 use crate::store::ObjectStore;
 use crate::verify::{Discovery, Selection};
 
 /// A digest is taken as overdue, and so missing, once evidence (a log file, or a digest of
 /// another region of the same trail) exists this long after its end.
 const OVERDUE: Duration = Duration::hours(1);
-
-/// The most hours inferred missing at the newest end of one chain (ten years).
-const MAX_INFERRED: usize = 24 * 3653;
 
 /// A log file found: key and the delivery time in its name.
 type Found = (String, DateTime<Utc>);
@@ -149,16 +145,10 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
     chains: &mut [ChainReport],
 ) -> Result<(Vec<LocationReport>, Vec<UnrecognizedKey>)> {
     let limit = selection.end.map(|e| e + Duration::hours(1));
-    let listed_in_range = |keys: &[DigestKey]| -> Vec<DateTime<Utc>> {
-        keys.iter()
-            .filter(|k| !k.backfill && limit.is_none_or(|l| k.end_time <= l))
-            .map(|k| k.end_time)
-            .collect()
-    };
     // The newest digest of each trail, over all its chains.
     let mut trail_newest: TrailNewest<'_> = BTreeMap::new();
     for (chain, keys) in &discovery.chains {
-        if let Some(newest) = listed_in_range(keys).into_iter().max() {
+        if let Some(newest) = newest_standard(keys, limit) {
             let entry = trail_newest.entry(trail_of(chain)).or_insert(newest);
             *entry = (*entry).max(newest);
         }
@@ -268,13 +258,8 @@ impl Finish<'_> {
         let newest_log = s.unlisted.iter().map(|(_, t)| *t).max();
         for &i in &s.here {
             let chain = &chains[i].chain;
-            let own = self.discovery.chains.get(chain).map(|k| {
-                k.iter()
-                    .filter(|k| !k.backfill && self.limit.is_none_or(|l| k.end_time <= l))
-                    .map(|k| k.end_time)
-                    .max()
-            });
-            let Some(newest) = own.flatten() else {
+            let own = self.discovery.chains.get(chain);
+            let Some(newest) = own.and_then(|k| newest_standard(k, self.limit)) else {
                 continue;
             };
             // Log files are evidence only when this trail alone delivers here.
@@ -286,7 +271,7 @@ impl Finish<'_> {
                 newest,
                 trail.max(log_evidence),
                 self.limit,
-                &chains[i],
+                chains[i].requested.start,
             );
             // Without a requested end, the timeline reaches the newest file found.
             chains[i].add_missing(missing, self.selection.end.is_none(), newest_log);
@@ -387,7 +372,7 @@ fn missing_at_end(
     newest: DateTime<Utc>,
     evidence: Option<DateTime<Utc>>,
     limit: Option<DateTime<Utc>>,
-    report: &ChainReport,
+    start: DateTime<Utc>,
 ) -> Vec<DigestOutcome> {
     let Some(evidence) = evidence else {
         return Vec::new();
@@ -395,22 +380,21 @@ fn missing_at_end(
     let mut out = Vec::new();
     let mut end = newest + Duration::hours(1);
     while end + OVERDUE <= evidence && limit.is_none_or(|l| end <= l) && out.len() < MAX_INFERRED {
-        if end >= report.requested.start {
-            let key = chain.digest_key(end, false);
-            let mut outcome = DigestOutcome::placeholder(
-                bucket,
-                &key,
-                false,
-                DigestStatus::NotFound { inferred: true },
-                Some(end),
-            );
-            outcome.start_time = Some(end - Duration::hours(1));
-            out.push(outcome);
+        if end >= start {
+            out.push(DigestOutcome::inferred_missing(chain, bucket, end, false));
         }
         end += Duration::hours(1);
     }
     out.reverse();
     out
+}
+
+/// The end of the newest standard (not backfill) digest listed, up to `limit`.
+fn newest_standard(keys: &[DigestKey], limit: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    keys.iter()
+        .filter(|k| !k.backfill && limit.is_none_or(|l| k.end_time <= l))
+        .map(|k| k.end_time)
+        .max()
 }
 
 #[cfg(test)]

@@ -241,6 +241,21 @@ pub struct DigestOutcome {
 }
 
 impl DigestOutcome {
+    /// A digest of `chain` that the timeline shows must exist, ending at `end`, that is not
+    /// found: its key is the one CloudTrail would have written, its window the hour before.
+    pub(crate) fn inferred_missing(
+        chain: &ChainId,
+        bucket: &str,
+        end: DateTime<Utc>,
+        backfill: bool,
+    ) -> Self {
+        let key = chain.digest_key(end, backfill);
+        let status = DigestStatus::NotFound { inferred: true };
+        let mut outcome = Self::placeholder(bucket, &key, backfill, status, Some(end));
+        outcome.start_time = Some(end - chrono::Duration::hours(1));
+        outcome
+    }
+
     /// An outcome with nothing known yet but where the digest is and its verdict.
     pub fn placeholder(
         bucket: &str,
