@@ -13,7 +13,7 @@ use crate::chain::MAX_INFERRED;
 use crate::coverage::{self, LocationReport, UnlistedLog};
 use crate::error::{list_error, Result};
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
-use crate::report::{ChainReport, DigestOutcome, Finding, FindingKind, UnrecognizedKey};
+use crate::report::{ChainReport, DigestOutcome, Finding, FindingKind, Notice, UnrecognizedKey};
 use crate::store::ObjectStore;
 use crate::verify::{Discovery, Selection};
 
@@ -265,7 +265,7 @@ impl Finish<'_> {
             // Log files are evidence only when this trail alone delivers here.
             let log_evidence = newest_log.filter(|_| s.trails.len() == 1);
             let trail = self.trail_newest.get(&trail_of(chain)).copied();
-            let missing = missing_at_end(
+            let (missing, rest) = missing_at_end(
                 chain,
                 self.bucket,
                 newest,
@@ -273,6 +273,7 @@ impl Finish<'_> {
                 self.limit,
                 chains[i].requested.start,
             );
+            chains[i].notices.extend(rest);
             // Without a requested end, the timeline reaches the newest file found.
             chains[i].add_missing(missing, self.selection.end.is_none(), newest_log);
         }
@@ -365,7 +366,8 @@ struct Scanned {
 }
 
 /// The hourly digests after `newest` that must exist because `evidence` (a log file or a
-/// later digest of the trail) is at least [`OVERDUE`] past their end, newest first.
+/// later digest of the trail) is at least [`OVERDUE`] past their end, newest first, and
+/// past [`MAX_INFERRED`] of them, one notice for the rest.
 fn missing_at_end(
     chain: &ChainId,
     bucket: &str,
@@ -373,20 +375,31 @@ fn missing_at_end(
     evidence: Option<DateTime<Utc>>,
     limit: Option<DateTime<Utc>>,
     start: DateTime<Utc>,
-) -> Vec<DigestOutcome> {
+) -> (Vec<DigestOutcome>, Option<Notice>) {
     let Some(evidence) = evidence else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let mut out = Vec::new();
     let mut end = newest + Duration::hours(1);
-    while end + OVERDUE <= evidence && limit.is_none_or(|l| end <= l) && out.len() < MAX_INFERRED {
+    let due = |end: DateTime<Utc>| end + OVERDUE <= evidence && limit.is_none_or(|l| end <= l);
+    while due(end) && out.len() < MAX_INFERRED {
         if end >= start {
             out.push(DigestOutcome::inferred_missing(chain, bucket, end, false));
         }
         end += Duration::hours(1);
     }
+    // Too many to name one by one (a log or digest key dated far ahead, say): the rest is
+    // one explicit finding, as in the walk, never dropped.
+    let rest = due(end).then(|| {
+        let last = limit.map_or(evidence - OVERDUE, |l| l.min(evidence - OVERDUE));
+        Notice::MissingDigests {
+            backfill: false,
+            from: end,
+            to: last,
+        }
+    });
     out.reverse();
-    out
+    (out, rest)
 }
 
 /// The end of the newest standard (not backfill) digest listed, up to `limit`.
@@ -410,6 +423,37 @@ mod tests {
             account_id: "111122223333".into(),
             region: "us-east-1".into(),
         }
+    }
+
+    #[test]
+    fn past_the_cap_missing_digests_at_the_newest_end_are_one_notice() {
+        let chain = ChainId {
+            location: location(),
+            trail_name: "t".into(),
+            home_region: "us-east-1".into(),
+        };
+        let newest = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
+        let evidence = newest + Duration::days(3653 + 30);
+        let (missing, rest) = missing_at_end(&chain, "b", newest, Some(evidence), None, newest);
+        assert_eq!(missing.len(), MAX_INFERRED);
+        let end = newest + Duration::hours(i64::try_from(MAX_INFERRED).unwrap() + 1);
+        assert_eq!(
+            rest,
+            Some(Notice::MissingDigests {
+                backfill: false,
+                from: end,
+                to: evidence - OVERDUE,
+            })
+        );
+        let (few, none) = missing_at_end(
+            &chain,
+            "b",
+            newest,
+            Some(newest + Duration::hours(3)),
+            None,
+            newest,
+        );
+        assert_eq!((few.len(), none), (2, None));
     }
 
     #[test]
