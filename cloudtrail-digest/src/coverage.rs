@@ -7,6 +7,8 @@
 //! inside verified coverage, and *not covered* otherwise: it cannot be verified, but
 //! nothing proves it does not belong.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -93,42 +95,34 @@ fn window(digest: &DigestOutcome) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 /// first, adjacent spans of the same state merged. A sweep over the windows' ends, so
 /// linear in the number of digests after sorting.
 pub fn timeline(digests: &[DigestOutcome], requested: TimeRange) -> Vec<CoverageSpan> {
-    const STATES: [CoverageState; 7] = [
-        CoverageState::Verified,
-        CoverageState::Empty,
-        CoverageState::NotCovered,
-        CoverageState::Unverified,
-        CoverageState::Unchecked,
-        CoverageState::Missing,
-        CoverageState::Invalid,
-    ];
-    // (time, state index, +1 opening / -1 closing), clipped to the request.
-    let mut events: Vec<(DateTime<Utc>, usize, i64)> = Vec::new();
+    // (time, state, +1 opening / -1 closing), clipped to the request.
+    let mut events: Vec<(DateTime<Utc>, CoverageState, i64)> = Vec::new();
     for d in digests {
         let (Some((s, e)), Some(state)) = (window(d), CoverageState::of(d)) else {
             continue;
         };
         let (s, e) = (s.max(requested.start), e.min(requested.end));
         if s < e {
-            let i = STATES.iter().position(|x| *x == state).unwrap_or(0);
-            events.push((s, i, 1));
-            events.push((e, i, -1));
+            events.push((s, state, 1));
+            events.push((e, state, -1));
         }
     }
     events.sort_unstable();
-    let mut open = [0i64; STATES.len()];
+    // How many windows of each state are open; the worst open state wins.
+    let mut open: BTreeMap<CoverageState, i64> = BTreeMap::new();
     let mut spans: Vec<CoverageSpan> = Vec::new();
     let mut at = requested.start;
     let mut events = events.into_iter().peekable();
     while at < requested.end {
-        while let Some((_, i, delta)) = events.next_if(|(t, _, _)| *t <= at) {
-            open[i] += delta;
+        while let Some((_, state, delta)) = events.next_if(|(t, _, _)| *t <= at) {
+            *open.entry(state).or_default() += delta;
         }
         let to = events.peek().map_or(requested.end, |(t, _, _)| *t);
-        let state = (0..STATES.len())
+        let state = open
+            .iter()
             .rev()
-            .find(|&i| open[i] > 0)
-            .map_or(CoverageState::NotCovered, |i| STATES[i]);
+            .find(|(_, n)| **n > 0)
+            .map_or(CoverageState::NotCovered, |(s, _)| *s);
         match spans.last_mut() {
             Some(last) if last.state == state => last.to = to,
             _ => spans.push(CoverageSpan {
