@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::layout::Location;
 use crate::report::{DigestOutcome, DigestStatus, Severity, TimeRange};
 
-/// The state of a span of a chain's timeline.
+/// The state of a span of a chain's timeline, from best to worst: where windows overlap,
+/// the timeline takes the greatest (the order of the variants is the order of `Ord`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageState {
