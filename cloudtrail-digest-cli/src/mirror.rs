@@ -101,9 +101,7 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     let (keys, mut not_copied) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
     let copier = Copier {
         dir: &args.dir,
-        entries: Mutex::new(Vec::new()),
-        failed: Mutex::new(Vec::new()),
-        counts: Mutex::new(Counts::default()),
+        done: Mutex::new(Done::default()),
     };
     for batch in keys.chunks(BATCH) {
         let requests: Vec<(&str, &str)> = batch
@@ -114,9 +112,13 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
             copier.one(batch[i].as_str(), result);
         });
     }
-    let counts = *lock(&copier.counts);
-    let mut entries = copier
-        .entries
+    let Done {
+        mut entries,
+        failed,
+        copied,
+        present,
+    } = copier
+        .done
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     // Objects an earlier run copied and this one did not select (another region, another
@@ -131,12 +133,7 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         entries.extend(kept);
     }
     entries.sort_by(|a, b| a.key.cmp(&b.key));
-    not_copied.extend(
-        copier
-            .failed
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    not_copied.extend(failed);
     not_copied.sort_by(|a, b| a.key.cmp(&b.key));
     let manifest = Manifest {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -165,8 +162,8 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     println!(
         "{} objects of s3://{bucket}: {} copied, {} already present; {} not copied. Manifest: {}",
         manifest.objects.len() + manifest.not_copied.len(),
-        counts.copied,
-        counts.present,
+        copied,
+        present,
         manifest.not_copied.len(),
         path.display()
     );
@@ -231,25 +228,24 @@ fn keys_to_copy<S: ObjectStore>(
     Ok((keys.into_iter().collect(), not_copied))
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Counts {
+/// What the copy has done so far.
+#[derive(Debug, Default)]
+struct Done {
+    entries: Vec<Entry>,
+    failed: Vec<NotCopied>,
+    /// Objects written by this run.
     copied: u64,
+    /// Objects already there, identical.
     present: u64,
 }
 
 struct Copier<'a> {
     dir: &'a Path,
-    entries: Mutex<Vec<Entry>>,
-    failed: Mutex<Vec<NotCopied>>,
-    counts: Mutex<Counts>,
+    done: Mutex<Done>,
 }
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256Hash::of(bytes).to_string()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Copier<'_> {
@@ -257,25 +253,32 @@ impl Copier<'_> {
         let outcome = result
             .map_err(|e| format!("cannot read it: {e}"))
             .and_then(|object| self.store(key, &object).map(|fresh| (object, fresh)));
+        // Hash before taking the lock: other threads keep copying meanwhile.
+        let outcome = outcome.map(|(object, fresh)| {
+            let entry = Entry {
+                key: key.to_owned(),
+                size: object.body.len() as u64,
+                sha256: sha256(&object.body),
+                etag: object.info.etag,
+                version_id: object.info.version_id,
+                last_modified: object.info.last_modified,
+            };
+            (entry, fresh)
+        });
+        let mut done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match outcome {
-            Ok((object, fresh)) => {
-                let mut counts = lock(&self.counts);
-                if fresh {
-                    counts.copied += 1;
-                } else {
-                    counts.present += 1;
-                }
-                drop(counts);
-                lock(&self.entries).push(Entry {
-                    key: key.to_owned(),
-                    size: object.body.len() as u64,
-                    sha256: sha256(&object.body),
-                    etag: object.info.etag,
-                    version_id: object.info.version_id,
-                    last_modified: object.info.last_modified,
-                });
+            Ok((entry, true)) => {
+                done.copied += 1;
+                done.entries.push(entry);
             }
-            Err(reason) => lock(&self.failed).push(NotCopied {
+            Ok((entry, false)) => {
+                done.present += 1;
+                done.entries.push(entry);
+            }
+            Err(reason) => done.failed.push(NotCopied {
                 key: key.to_owned(),
                 reason,
             }),
