@@ -5,7 +5,7 @@
 //! Runs after every selected chain was walked. Lists each location's log files folder by
 //! folder (`YYYY/MM/DD/`), only the days in range.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 
@@ -164,18 +164,11 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
                 .cloned(),
         );
     }
-    add_cross_chain_duplicates(chains, bucket);
     let run_start = chains.iter().map(|c| c.requested.start).min();
     let mut unrecognized = Vec::new();
     // First pass, reading the walk's outcomes: what each location holds that no digest
     // lists. A log listed by a digest elsewhere is listed (that digest has a finding).
-    let listed: HashSet<&str> = chains
-        .iter()
-        .flat_map(|c| &c.digests)
-        .flat_map(|d| &d.logs)
-        .filter(|l| l.bucket == bucket)
-        .map(|l| l.key.as_str())
-        .collect();
+    let (listed, duplicates) = listed_logs(chains, bucket);
     let mut scanned = Vec::new();
     for location in locations {
         let here: Vec<usize> = (0..chains.len())
@@ -201,7 +194,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
         let logs_found = logs.len() as u64;
         let unlisted: Vec<Found> = logs
             .into_iter()
-            .filter(|(k, _)| !listed.contains(k.as_str()))
+            .filter(|(k, _)| !listed.contains_key(k.as_str()))
             .collect();
         let no_digests = !unlisted.is_empty() && here.iter().all(|&i| chains[i].digests.is_empty());
         let trails: BTreeSet<String> = discovery
@@ -221,6 +214,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
         });
     }
     drop(listed);
+    add_findings(chains, duplicates);
     // Second pass: digests missing at the newest end, then the classification against the
     // coverage that results.
     let ctx = Finish {
@@ -318,10 +312,17 @@ impl Finish<'_> {
     }
 }
 
-/// A log file listed by digests of two chains (two trails, or a copy in another region's
-/// digest): a finding on each digest after the first that lists it. Repeats within one
-/// chain are found during its walk.
-fn add_cross_chain_duplicates(chains: &mut [ChainReport], bucket: &str) {
+/// A finding on digest `.1` of chain `.0`.
+type Placed = (usize, usize, Finding);
+
+/// Every log file key of `bucket` the chains' digests list, each with where it was first
+/// listed; and a `duplicate_log` finding on each digest after the first that lists a file
+/// when the two are of different chains (two trails, or another region's digest). Repeats
+/// inside one chain are found during its walk.
+fn listed_logs<'a>(
+    chains: &'a [ChainReport],
+    bucket: &str,
+) -> (HashMap<&'a str, (usize, &'a str)>, Vec<Placed>) {
     let mut first: HashMap<&str, (usize, &str)> = HashMap::new();
     let mut found = Vec::new();
     for (c, chain) in chains.iter().enumerate() {
@@ -343,6 +344,11 @@ fn add_cross_chain_duplicates(chains: &mut [ChainReport], bucket: &str) {
             }
         }
     }
+    (first, found)
+}
+
+/// Adds findings to their digests and recounts the chains they change.
+fn add_findings(chains: &mut [ChainReport], found: Vec<Placed>) {
     let touched: BTreeSet<usize> = found.iter().map(|(c, _, _)| *c).collect();
     for (c, d, finding) in found {
         chains[c].digests[d].findings.push(finding);
