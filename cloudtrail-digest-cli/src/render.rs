@@ -22,6 +22,17 @@ fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// One line of the reference's shape: `KIND<TAB>s3://BUCKET/KEY<TAB>VERDICT`, with
+/// everything that came from the data sanitized.
+fn file_line(kind: &str, bucket: &str, key: &str, verdict: &str) -> String {
+    format!(
+        "{kind}\ts3://{}/{}\t{}",
+        sanitize(bucket),
+        sanitize(key),
+        sanitize(verdict)
+    )
+}
+
 /// The reference's output discipline: problems on stderr wrapped in blank lines, valid
 /// lines on stdout only when verbose.
 struct Lines<'a> {
@@ -91,11 +102,11 @@ pub(crate) fn text(
         )?;
     }
     for unrecognized in &report.unrecognized_keys {
-        let message = format!(
-            "Unrecognized digest key\ts3://{}/{}\t{}",
-            sanitize(&report.bucket),
-            sanitize(&unrecognized.key),
-            sanitize(&unrecognized.reason)
+        let message = file_line(
+            "Unrecognized digest key",
+            &report.bucket,
+            &unrecognized.key,
+            &unrecognized.reason,
         );
         lines.status(&message, true)?;
     }
@@ -138,11 +149,11 @@ fn location_text(location: &LocationReport, lines: &mut Lines<'_>) -> io::Result
         lines.status(&message, true)?;
     }
     for log in &location.unlisted {
-        let message = format!(
-            "Log file\ts3://{}/{}\t{}",
-            sanitize(&location.bucket),
-            sanitize(&log.key),
-            log.status.verdict_text()
+        let message = file_line(
+            "Log file",
+            &location.bucket,
+            &log.key,
+            log.status.verdict_text(),
         );
         lines.status(&message, true)?;
     }
@@ -176,32 +187,32 @@ fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io
     )?;
     lines.last_double_space = false;
     for digest in &chain.digests {
-        let prefix = if digest.backfill { "(backfill) " } else { "" };
-        let message = format!(
-            "{prefix}Digest file\ts3://{}/{}\t{}",
-            sanitize(&digest.bucket),
-            sanitize(&digest.key),
-            sanitize(&digest.status.verdict_text())
+        let kind = if digest.backfill {
+            "(backfill) Digest file"
+        } else {
+            "Digest file"
+        };
+        let message = file_line(
+            kind,
+            &digest.bucket,
+            &digest.key,
+            &digest.status.verdict_text(),
         );
         let valid = digest.status == DigestStatus::Valid;
         if !valid || digest.findings.is_empty() {
             lines.status(&message, !valid)?;
         }
         for finding in &digest.findings {
-            let message = format!(
-                "{prefix}Digest file\ts3://{}/{}\tINVALID: {}",
-                sanitize(&digest.bucket),
-                sanitize(&digest.key),
-                sanitize(&finding.message)
-            );
+            let verdict = format!("INVALID: {}", finding.message);
+            let message = file_line(kind, &digest.bucket, &digest.key, &verdict);
             lines.status(&message, true)?;
         }
         for log in &digest.logs {
-            let message = format!(
-                "Log file\ts3://{}/{}\t{}",
-                sanitize(&log.bucket),
-                sanitize(&log.key),
-                sanitize(&log.status.verdict_text())
+            let message = file_line(
+                "Log file",
+                &log.bucket,
+                &log.key,
+                &log.status.verdict_text(),
             );
             lines.status(&message, log.status.severity() != Severity::Valid)?;
         }
