@@ -51,6 +51,15 @@ impl Location {
         self.base("CloudTrail-Digest")
     }
 
+    /// The location of a log folder, `[prefix/]AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/`.
+    ///
+    /// # Errors
+    /// The folder does not follow that grammar.
+    pub fn from_log_folder(folder: &str) -> Result<Self, KeyError> {
+        let parts: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
+        location_of(&parts, "CloudTrail")
+    }
+
     /// The listing prefix of this location's log files, ending with `/`.
     pub fn log_prefix(&self) -> String {
         self.base("CloudTrail")
@@ -152,40 +161,49 @@ fn split_key<'k>(key: &'k str, kind: &str) -> Result<(Location, [&'k str; 3], &'
     if n < 8 {
         return err("too few path segments");
     }
-    let (root, org_id) = if parts[n - 8] == "AWSLogs" {
-        (n - 8, None)
-    } else if n >= 9 && parts[n - 9] == "AWSLogs" {
-        let org = parts[n - 8];
-        if !org.starts_with("o-") || org.len() < 3 {
-            return err(format!("{org:?} is not an organization id"));
-        }
-        (n - 9, Some(org.to_owned()))
-    } else {
-        return err("no AWSLogs segment where one is expected");
-    };
-    let account_id = parts[n - 7];
-    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-        return err(format!("{account_id:?} is not a 12-digit account id"));
-    }
-    if parts[n - 6] != kind {
-        return err(format!("expected a {kind} folder"));
-    }
-    let region = parts[n - 5];
-    if region.is_empty() || region.contains('_') {
-        return err(format!("{region:?} is not a region"));
-    }
-    let prefix = (root > 0).then(|| parts[..root].join("/"));
-    let location = Location {
-        prefix,
-        org_id,
-        account_id: account_id.to_owned(),
-        region: region.to_owned(),
-    };
+    let location = location_of(&parts[..n - 4], kind)?;
     Ok((
         location,
         [parts[n - 4], parts[n - 3], parts[n - 2]],
         parts[n - 1],
     ))
+}
+
+/// The location of folder segments ending `AWSLogs/[o-ORGID/]ACCOUNT/KIND/REGION`.
+fn location_of(parts: &[&str], kind: &str) -> Result<Location, KeyError> {
+    let n = parts.len();
+    if n < 4 {
+        return err("too few path segments");
+    }
+    let (root, org_id) = if parts[n - 4] == "AWSLogs" {
+        (n - 4, None)
+    } else if n >= 5 && parts[n - 5] == "AWSLogs" {
+        let org = parts[n - 4];
+        if !org.starts_with("o-") || org.len() < 3 {
+            return err(format!("{org:?} is not an organization id"));
+        }
+        (n - 5, Some(org.to_owned()))
+    } else {
+        return err("no AWSLogs segment where one is expected");
+    };
+    let account_id = parts[n - 3];
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return err(format!("{account_id:?} is not a 12-digit account id"));
+    }
+    if parts[n - 2] != kind {
+        return err(format!("expected a {kind} folder"));
+    }
+    let region = parts[n - 1];
+    if region.is_empty() || region.contains('_') {
+        return err(format!("{region:?} is not a region"));
+    }
+    let prefix = (root > 0).then(|| parts[..root].join("/"));
+    Ok(Location {
+        prefix,
+        org_id,
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+    })
 }
 
 fn check_date_folders(folders: [&str; 3], time: DateTime<Utc>) -> Result<(), KeyError> {
@@ -294,6 +312,23 @@ mod tests {
     use super::*;
 
     const REAL: &str = "AWSLogs/327878933619/CloudTrail-Digest/ap-northeast-1/2023/10/15/327878933619_CloudTrail-Digest_ap-northeast-1_llm-guard-trail_us-west-2_20231015T230404Z.json.gz";
+
+    #[test]
+    fn parses_log_folders() {
+        let loc =
+            Location::from_log_folder("p/q/AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/")
+                .unwrap();
+        assert_eq!(loc.prefix.as_deref(), Some("p/q"));
+        assert_eq!(loc.org_id.as_deref(), Some("o-abc123"));
+        assert_eq!(
+            loc.log_prefix(),
+            "p/q/AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/"
+        );
+        assert!(Location::from_log_folder("AWSLogs/1234/CloudTrail/eu-west-1/").is_err());
+        assert!(
+            Location::from_log_folder("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/").is_err()
+        );
+    }
 
     #[test]
     fn parses_and_rebuilds_a_real_digest_key() {

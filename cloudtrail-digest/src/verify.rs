@@ -138,7 +138,15 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
             .iter()
             .filter(|r| wanted(&selection.regions, r, &logs))
         {
-            found.log_locations.extend(location_of(region));
+            match Location::from_log_folder(region) {
+                Ok(location) => {
+                    found.log_locations.insert(location);
+                }
+                Err(e) => found.unrecognized.push(UnrecognizedKey {
+                    key: region.clone(),
+                    reason: e.to_string(),
+                }),
+            }
         }
         let digests = format!("{account}CloudTrail-Digest/");
         for region in prefixes(&digests)?
@@ -155,25 +163,6 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
     }
     found.sort();
     Ok(found)
-}
-
-/// The location of a `…/AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/` folder.
-fn location_of(folder: &str) -> Option<Location> {
-    let parts: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
-    let n = parts.len();
-    let awslogs = parts.iter().rposition(|p| *p == "AWSLogs")?;
-    let (org_id, account) = match n.checked_sub(awslogs)? {
-        4 => (None, parts[awslogs + 1]),
-        5 => (Some(parts[awslogs + 1].to_owned()), parts[awslogs + 2]),
-        _ => return None,
-    };
-    let prefix = (awslogs > 0).then(|| parts[..awslogs].join("/"));
-    Some(Location {
-        prefix,
-        org_id,
-        account_id: account.to_owned(),
-        region: parts[n - 1].to_owned(),
-    })
 }
 
 /// How deep under the given prefix discovery looks for `AWSLogs/` folders: a trail's key
