@@ -183,7 +183,8 @@ fn keys_to_copy<S: ObjectStore>(
         .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
     let from = selection.start.map(|s| s - MARGIN);
     let to = selection.end.map(|e| e + MARGIN);
-    let mut keys: BTreeSet<String> = found.unrecognized.iter().map(|u| u.key.clone()).collect();
+    let mut keys = BTreeSet::new();
+    let mut strays = found.unrecognized.clone();
     let mut locations = found.log_locations.clone();
     for (chain, digests) in found.chains.iter().filter(|(c, _)| selection.matches(c)) {
         locations.insert(chain.location.clone());
@@ -196,7 +197,6 @@ fn keys_to_copy<S: ObjectStore>(
                 .map(cloudtrail_digest::DigestKey::to_key),
         );
     }
-    let mut not_copied = Vec::new();
     let selected = locations.iter().filter(|l| {
         selection.matches_location(l)
             && (selection.trail_name.is_none()
@@ -207,22 +207,25 @@ fn keys_to_copy<S: ObjectStore>(
     });
     for location in selected {
         let start = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let (logs, strays) = list_logs(store, bucket, location, start, to).with_context(|| {
+        let (logs, more) = list_logs(store, bucket, location, start, to).with_context(|| {
             format!(
                 "cannot list the log files of s3://{bucket}/{}",
                 location.log_prefix()
             )
         })?;
         keys.extend(logs.into_iter().map(|(k, _)| k));
-        for stray in strays {
-            if stray.key.ends_with('/') {
-                not_copied.push(NotCopied {
-                    key: stray.key,
-                    reason: format!("{}: its contents were not listed", stray.reason),
-                });
-            } else {
-                keys.insert(stray.key);
-            }
+        strays.extend(more);
+    }
+    // Stray keys are evidence too; a stray folder's contents were never listed.
+    let mut not_copied = Vec::new();
+    for stray in strays {
+        if stray.key.ends_with('/') {
+            not_copied.push(NotCopied {
+                key: stray.key,
+                reason: format!("{}: its contents were not listed", stray.reason),
+            });
+        } else {
+            keys.insert(stray.key);
         }
     }
     Ok((keys.into_iter().collect(), not_copied))
