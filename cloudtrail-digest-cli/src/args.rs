@@ -8,10 +8,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  everything in range verified
-  1  integrity findings: a file deleted, altered, moved, unsigned or malformed
-  2  usage or operational error, or a file that could not be read (unchecked)
+  1  integrity findings: a file deleted, altered, moved, unsigned, injected or
+     malformed; digests missing; log files with no digest at all
+  2  usage or operational error, or a file that could not be read (unchecked);
+     for mirror, an object not copied
   3  nothing invalid, but coverage incomplete: no digest in range, a chain gap,
-     or a digest that cannot be verified";
+     a digest that cannot be verified, a log file no verified digest covers,
+     or an unrecognized key";
 
 /// Prove whether AWS CloudTrail log files were altered, deleted or injected.
 #[derive(Debug, Parser)]
@@ -32,6 +35,7 @@ pub(crate) enum Command {
     /// Copy a bucket's digests and log files, with their S3 metadata, into a directory as
     /// evidence: resumable, never overwriting a differing file, with a SHA-256 manifest.
     /// `validate DIR` then gives the same verdicts as the online run.
+    #[command(after_help = EXIT_CODES)]
     Mirror(Box<MirrorArgs>),
 }
 

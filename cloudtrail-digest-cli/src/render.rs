@@ -103,7 +103,7 @@ pub(crate) fn text(
     }
     for unrecognized in &report.unrecognized_keys {
         let message = file_line(
-            "Unrecognized digest key",
+            "Unrecognized key",
             &report.bucket,
             &unrecognized.key,
             &unrecognized.reason,

@@ -337,3 +337,33 @@ fn a_copy_under_another_name_is_moved_with_a_hint() {
     );
     assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
 }
+
+#[test]
+fn stray_files_and_folders_among_the_logs_are_named_and_incomplete() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case("valid-chain"), tmp.path());
+    let logs = tmp
+        .path()
+        .join(BUCKET)
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1");
+    std::fs::write(logs.join("2024/03/01/notes.txt"), "x").unwrap();
+    std::fs::create_dir_all(logs.join("old")).unwrap();
+    std::fs::write(logs.join("old/x.json.gz"), "x").unwrap();
+    let out = run(
+        tmp.path(),
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    let folder = format!("s3://{BUCKET}/AWSLogs/111122223333/CloudTrail/us-east-1/");
+    assert!(
+        err.contains(&format!("Unrecognized key\t{folder}2024/03/01/notes.txt\t")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "Unrecognized key\t{folder}old/\tnot a YYYY/MM/DD folder"
+        )),
+        "{err}"
+    );
+}
