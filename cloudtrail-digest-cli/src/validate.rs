@@ -45,6 +45,7 @@ pub(crate) fn filter_selection(filter: &FilterArgs) -> Result<Selection> {
         trail_name: filter.trail_name.clone(),
         start: filter.start_time,
         end: filter.end_time,
+        omit_valid_logs: false,
     };
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s > e {
@@ -56,6 +57,8 @@ pub(crate) fn filter_selection(filter: &FilterArgs) -> Result<Selection> {
 
 fn selection(args: &ValidateArgs) -> Result<Selection> {
     let mut selection = filter_selection(&args.filter)?;
+    // Text prints valid log files only with --verbose; JSON is the record of every file.
+    selection.omit_valid_logs = args.format == Format::Text && !args.verbose;
     if let Some(arn) = &args.trail_arn {
         let name = TrailArn::parse(arn)?.name;
         selection.trail_name = selection.trail_name.or(Some(name));

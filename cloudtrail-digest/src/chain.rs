@@ -19,6 +19,7 @@ use crate::hash::unreadable;
 use crate::hexvalue::Signature;
 use crate::keys::{KeySource, SignatureError, Validity, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey};
+use crate::listed::ListedLogs;
 use crate::report::{DigestOutcome, DigestStatus, Finding, Notice, SignatureSource};
 use crate::store::{Object, ObjectStore, StoreError};
 
@@ -94,7 +95,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     pub(crate) fn walk(
         &self,
         mut listed: Vec<Listed>,
-        seen_logs: &mut HashMap<(String, String), String>,
+        listed_logs: &mut ListedLogs,
         sink: &mut Sink<'_>,
     ) -> Vec<Notice> {
         let mut walk = Walk {
@@ -118,7 +119,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             let mut visit = self.visit(&bucket, &key, object, link.take());
             if let Some(verified) = &visit.verified {
                 let url = format!("s3://{bucket}/{key}");
-                let found = checks::entry_findings(verified, &url, self.chain, seen_logs);
+                let found = checks::entry_findings(verified, url, self.chain, listed_logs);
                 visit.outcome.findings.extend(found);
             }
             visited.insert((bucket.clone(), key.clone()));

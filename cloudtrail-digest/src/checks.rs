@@ -3,7 +3,7 @@
 //! consistency with the key, algorithms, the signing key's validity window, and log files
 //! listed twice. Pure: bytes and fields in, findings out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -11,6 +11,7 @@ use crate::digest::Digest;
 use crate::hexvalue::Sha256Hash;
 use crate::keys::{Validity, VerifiedDigest};
 use crate::layout::{ChainId, LogKey};
+use crate::listed::ListedLogs;
 use crate::report::{Finding, FindingKind};
 
 const SHA_256: &str = "SHA-256";
@@ -118,13 +119,15 @@ pub(crate) fn validity_finding(
 }
 
 /// Findings on a verified digest's log entries: algorithm, location, and log files already
-/// listed (`seen`: log (bucket, key) to the `s3://` URL of the digest that listed it first).
+/// listed by a digest of any chain of the run, which `listed` records. `digest_url` is this
+/// digest's `s3://` URL.
 pub(crate) fn entry_findings(
     verified: &VerifiedDigest,
-    digest_url: &str,
+    digest_url: String,
     chain: &ChainId,
-    seen: &mut HashMap<(String, String), String>,
+    listed: &mut ListedLogs,
 ) -> Vec<Finding> {
+    let digest = listed.add_digest(digest_url);
     let mut out = Vec::new();
     for entry in verified.log_files() {
         if entry.hash_algorithm != SHA_256 {
@@ -141,15 +144,11 @@ pub(crate) fn entry_findings(
                 });
             }
         }
-        let id = (entry.s3_bucket.clone(), entry.s3_object.clone());
-        match seen.get(&id) {
-            Some(first) => out.push(FindingKind::DuplicateLog {
+        if let Some(first) = listed.insert(&entry.s3_bucket, &entry.s3_object, digest) {
+            out.push(FindingKind::DuplicateLog {
                 log_key: entry.s3_object.clone(),
-                first_listed_in: first.clone(),
-            }),
-            None => {
-                seen.insert(id, digest_url.to_owned());
-            }
+                first_listed_in: first.to_owned(),
+            });
         }
     }
     out.into_iter().map(Finding::new).collect()

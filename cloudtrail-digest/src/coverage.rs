@@ -67,7 +67,7 @@ impl CoverageState {
             (_, Severity::Invalid) => Self::Invalid,
             (_, Severity::Unchecked) => Self::Unchecked,
             (_, Severity::Incomplete) => Self::Unverified,
-            (_, Severity::Valid) if digest.logs.is_empty() => Self::Empty,
+            (_, Severity::Valid) if digest.log_counts.total() == 0 => Self::Empty,
             (_, Severity::Valid) => Self::Verified,
         })
     }
@@ -267,14 +267,13 @@ mod tests {
     fn digest(start: u32, status: DigestStatus, logs: usize) -> DigestOutcome {
         let mut d = DigestOutcome::placeholder("b", "k", false, status, Some(at(start + 1, 0)));
         d.start_time = Some(at(start, 0));
-        d.logs = (0..logs)
-            .map(|_| crate::report::LogOutcome {
-                bucket: "b".into(),
-                key: "l".into(),
-                status: crate::report::LogStatus::Valid,
-                object: crate::store::ObjectInfo::default(),
-            })
-            .collect();
+        let logs = (0..logs).map(|_| crate::report::LogOutcome {
+            bucket: "b".into(),
+            key: "l".into(),
+            status: crate::report::LogStatus::Valid,
+            object: crate::store::ObjectInfo::default(),
+        });
+        d.set_logs(logs, true);
         d
     }
 

@@ -37,6 +37,7 @@ pub mod hash;
 mod hexvalue;
 pub mod keys;
 pub mod layout;
+mod listed;
 mod logscan;
 mod progress;
 pub mod report;

@@ -5,7 +5,7 @@
 //! Runs after every selected chain was walked. Lists each location's log files folder by
 //! folder (`YYYY/MM/DD/`), only the days in range.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 
@@ -13,7 +13,8 @@ use crate::chain::MAX_INFERRED;
 use crate::coverage::{self, LocationReport, UnlistedLog};
 use crate::error::{list_error, Result};
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
-use crate::report::{ChainReport, DigestOutcome, Finding, FindingKind, Notice, UnrecognizedKey};
+use crate::listed::ListedLogs;
+use crate::report::{ChainReport, DigestOutcome, Notice, UnrecognizedKey};
 use crate::store::ObjectStore;
 use crate::verify::{Discovery, Selection};
 
@@ -38,13 +39,29 @@ pub fn list_logs<S: ObjectStore + ?Sized>(
     from: DateTime<Utc>,
     to: Option<DateTime<Utc>>,
 ) -> Result<(Vec<Found>, Vec<UnrecognizedKey>)> {
+    let mut found = Vec::new();
+    let unrecognized = each_log(store, bucket, location, from, to, &mut |key, t| {
+        found.push((key, t));
+    })?;
+    Ok((found, unrecognized))
+}
+
+/// [`list_logs`], handing each log file to `each` one day folder at a time instead of
+/// collecting them: memory stays that of one day's listing.
+fn each_log<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    location: &Location,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+    each: &mut dyn FnMut(String, DateTime<Utc>),
+) -> Result<Vec<UnrecognizedKey>> {
     let folders = |p: &str| {
         store
             .list_prefixes(bucket, p)
             .map_err(list_error(bucket, p))
     };
     let (first, last) = (from.date_naive(), to.map(|t| t.date_naive()));
-    let mut found = Vec::new();
     let mut unrecognized = Vec::new();
     let bad_folder = |folder: &str| UnrecognizedKey {
         key: folder.to_owned(),
@@ -109,7 +126,7 @@ pub fn list_logs<S: ObjectStore + ?Sized>(
                         Ok(k) => {
                             let t = k.delivery_time;
                             if t >= from && to.is_none_or(|to| t <= to) {
-                                found.push((key, t));
+                                each(key, t);
                             }
                         }
                         Err(e) => unrecognized.push(UnrecognizedKey {
@@ -121,7 +138,7 @@ pub fn list_logs<S: ObjectStore + ?Sized>(
             }
         }
     }
-    Ok((found, unrecognized))
+    Ok(unrecognized)
 }
 
 /// Same trail: same bucket layout, name and home region, in any account or region.
@@ -142,6 +159,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
     bucket: &str,
     discovery: &Discovery,
     selection: &Selection,
+    listed: &ListedLogs,
     chains: &mut [ChainReport],
 ) -> Result<(Vec<LocationReport>, Vec<UnrecognizedKey>)> {
     let limit = selection.end.map(|e| e + Duration::hours(1));
@@ -166,9 +184,8 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
     }
     let run_start = chains.iter().map(|c| c.requested.start).min();
     let mut unrecognized = Vec::new();
-    // First pass, reading the walk's outcomes: what each location holds that no digest
-    // lists. A log listed by a digest elsewhere is listed (that digest has a finding).
-    let (listed, duplicates) = listed_logs(chains, bucket);
+    // First pass: what each location holds that no digest of the run lists. A log listed
+    // by a digest elsewhere is listed (that digest has a finding).
     let mut scanned = Vec::new();
     for location in locations {
         let here: Vec<usize> = (0..chains.len())
@@ -189,13 +206,22 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
             .or(selection.start)
             .or(run_start)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let (logs, bad) = list_logs(store, bucket, &location, from, selection.end)?;
+        let mut logs_found = 0;
+        let mut unlisted: Vec<Found> = Vec::new();
+        let bad = each_log(
+            store,
+            bucket,
+            &location,
+            from,
+            selection.end,
+            &mut |k, t| {
+                logs_found += 1;
+                if !listed.contains(bucket, &k) {
+                    unlisted.push((k, t));
+                }
+            },
+        )?;
         unrecognized.extend(bad);
-        let logs_found = logs.len() as u64;
-        let unlisted: Vec<Found> = logs
-            .into_iter()
-            .filter(|(k, _)| !listed.contains_key(k.as_str()))
-            .collect();
         let no_digests = !unlisted.is_empty() && here.iter().all(|&i| chains[i].digests.is_empty());
         let trails: BTreeSet<String> = discovery
             .chains
@@ -213,8 +239,6 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
             trails,
         });
     }
-    drop(listed);
-    add_findings(chains, duplicates);
     // Second pass: digests missing at the newest end, then the classification against the
     // coverage that results.
     let ctx = Finish {
@@ -309,52 +333,6 @@ impl Finish<'_> {
             no_digests: s.no_digests,
             not_checked,
         }
-    }
-}
-
-/// A finding on digest `.1` of chain `.0`.
-type Placed = (usize, usize, Finding);
-
-/// Every log file key of `bucket` the chains' digests list, each with where it was first
-/// listed; and a `duplicate_log` finding on each digest after the first that lists a file
-/// when the two are of different chains (two trails, or another region's digest). Repeats
-/// inside one chain are found during its walk.
-fn listed_logs<'a>(
-    chains: &'a [ChainReport],
-    bucket: &str,
-) -> (HashMap<&'a str, (usize, &'a str)>, Vec<Placed>) {
-    let mut first: HashMap<&str, (usize, &str)> = HashMap::new();
-    let mut found = Vec::new();
-    for (c, chain) in chains.iter().enumerate() {
-        for (d, digest) in chain.digests.iter().enumerate() {
-            for log in digest.logs.iter().filter(|l| l.bucket == bucket) {
-                match first.get(log.key.as_str()) {
-                    Some((fc, by)) if *fc != c => {
-                        let kind = FindingKind::DuplicateLog {
-                            log_key: log.key.clone(),
-                            first_listed_in: format!("s3://{bucket}/{by}"),
-                        };
-                        found.push((c, d, Finding::new(kind)));
-                    }
-                    Some(_) => {}
-                    None => {
-                        first.insert(&log.key, (c, &digest.key));
-                    }
-                }
-            }
-        }
-    }
-    (first, found)
-}
-
-/// Adds findings to their digests and recounts the chains they change.
-fn add_findings(chains: &mut [ChainReport], found: Vec<Placed>) {
-    let touched: BTreeSet<usize> = found.iter().map(|(c, _, _)| *c).collect();
-    for (c, d, finding) in found {
-        chains[c].digests[d].findings.push(finding);
-    }
-    for c in touched {
-        chains[c].recount();
     }
 }
 

@@ -231,8 +231,11 @@ pub struct DigestOutcome {
     pub signature_source: Option<SignatureSource>,
     /// SHA-256 of its inflated bytes, when it parsed.
     pub sha256: Option<Sha256Hash>,
-    /// The log files it lists, checked only if it verified.
+    /// The log files it lists, checked only if it verified; without the valid ones when
+    /// the selection asked to omit them.
     pub logs: Vec<LogOutcome>,
+    /// The verdicts on the log files it lists, counted, omitted ones included.
+    pub log_counts: Counts,
     /// Findings beyond the signature verdict.
     pub findings: Vec<Finding>,
     /// The version read, where the store knows it.
@@ -275,8 +278,23 @@ impl DigestOutcome {
             signature_source: None,
             sha256: None,
             logs: Vec::new(),
+            log_counts: Counts::default(),
             findings: Vec::new(),
             object: ObjectInfo::default(),
+        }
+    }
+
+    /// Sets the verdicts on the log files it lists, counting them; keeps only those that
+    /// are not valid if `omit_valid`.
+    pub fn set_logs(&mut self, logs: impl IntoIterator<Item = LogOutcome>, omit_valid: bool) {
+        self.log_counts = Counts::default();
+        self.logs.clear();
+        for log in logs {
+            let severity = log.status.severity();
+            self.log_counts.add(severity);
+            if !(omit_valid && severity == Severity::Valid) {
+                self.logs.push(log);
+            }
         }
     }
 
@@ -355,6 +373,25 @@ impl Counts {
     /// Every verdict counted.
     pub fn total(&self) -> u64 {
         self.valid + self.invalid + self.unverified + self.unchecked
+    }
+
+    /// The worst severity counted (valid when nothing is).
+    pub fn severity(&self) -> Severity {
+        [
+            (self.invalid, Severity::Invalid),
+            (self.unchecked, Severity::Unchecked),
+            (self.unverified, Severity::Incomplete),
+        ]
+        .into_iter()
+        .find(|(n, _)| *n > 0)
+        .map_or(Severity::Valid, |(_, s)| s)
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        self.unverified += other.unverified;
+        self.unchecked += other.unchecked;
     }
 }
 
@@ -463,9 +500,7 @@ impl ChainReport {
                 &mut self.digest_counts
             };
             counts.add(d.severity());
-            for log in &d.logs {
-                self.log_counts.add(log.status.severity());
-            }
+            self.log_counts.merge(&d.log_counts);
             if let (DigestStatus::Valid, Some(s), Some(e)) = (&d.status, d.start_time, d.end_time) {
                 let (s, e) = (s.max(requested.start), e.min(requested.end));
                 self.found = Some(match self.found {
@@ -482,9 +517,10 @@ impl ChainReport {
 
     /// The worst severity in this chain, notices included.
     pub fn severity(&self) -> Severity {
-        let digests = self.digests.iter().flat_map(|d| {
-            std::iter::once(d.severity()).chain(d.logs.iter().map(|l| l.status.severity()))
-        });
+        let digests = self
+            .digests
+            .iter()
+            .flat_map(|d| [d.severity(), d.log_counts.severity()]);
         let notices = self.notices.iter().map(Notice::severity);
         let coverage = self.coverage.iter().map(|s| s.state.severity());
         digests

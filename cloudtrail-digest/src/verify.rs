@@ -1,7 +1,7 @@
 //! The orchestration: discover the chains in a bucket, walk each, check the log files of
 //! every verified digest in parallel, and assemble the [`Report`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -10,6 +10,7 @@ use crate::error::{list_error, Error, Result};
 use crate::hash;
 use crate::keys::{KeySource, VerifiedDigest};
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
+use crate::listed::ListedLogs;
 use crate::logscan;
 use crate::progress::Progress;
 use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
@@ -28,6 +29,10 @@ pub struct Selection {
     pub start: Option<DateTime<Utc>>,
     /// End of the range; default: the end of the newest digest found.
     pub end: Option<DateTime<Utc>>,
+    /// Keep only the log file verdicts that are not valid; valid ones are counted (in
+    /// [`DigestOutcome::log_counts`]) and dropped, so memory does not grow with every
+    /// valid file of a long run. Default: keep every verdict.
+    pub omit_valid_logs: bool,
 }
 
 impl Selection {
@@ -247,16 +252,16 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
             )));
         }
     }
+    let run = ChainRun::new(store, bucket, public_keys, selection, progress);
+    let mut listed = ListedLogs::default();
     let mut chains: Vec<ChainReport> = discovery
         .chains
         .iter()
         .filter(|(chain, _)| selection.matches(chain))
-        .map(|(chain, keys)| {
-            validate_chain(store, bucket, public_keys, chain, keys, selection, progress)
-        })
+        .map(|(chain, keys)| run.run(chain, keys, &mut listed))
         .collect();
     let (locations, mut unrecognized) =
-        logscan::scan(store, bucket, discovery, selection, &mut chains)?;
+        logscan::scan(store, bucket, discovery, selection, &listed, &mut chains)?;
     unrecognized.splice(0..0, discovery.unrecognized.iter().cloned());
     Ok(Report {
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -272,10 +277,12 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
 const LOG_BATCH: usize = 8192;
 
 /// Collects walked digests and checks the log files of the verified ones in batches, so a
-/// long chain streams through with flat memory: only outcomes are kept.
+/// long chain streams through with flat memory: only outcomes are kept (and of the log
+/// files, with `omit_valid`, only those that are not valid).
 struct LogBatcher<'a, S: ObjectStore + ?Sized> {
     store: &'a S,
     progress: &'a dyn Progress,
+    omit_valid: bool,
     pending: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
     pending_logs: usize,
     done: Vec<DigestOutcome>,
@@ -303,7 +310,8 @@ impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
         let mut checked = hash::check_logs(self.store, &entries, self.progress).into_iter();
         for (mut outcome, verified) in self.pending.drain(..) {
             if let Some(v) = verified {
-                outcome.logs = checked.by_ref().take(v.log_files().len()).collect();
+                let logs = checked.by_ref().take(v.log_files().len());
+                outcome.set_logs(logs, self.omit_valid);
             }
             self.done.push(outcome);
         }
@@ -326,49 +334,87 @@ pub fn validate_chain<S: ObjectStore + ?Sized>(
     selection: &Selection,
     progress: &dyn Progress,
 ) -> ChainReport {
-    let oldest = keys.iter().map(|k| k.end_time).min();
-    let newest = keys.iter().map(|k| k.end_time).max();
-    let start = selection
-        .start
-        .or(oldest.map(|t| t - Duration::hours(1)))
-        .unwrap_or_default();
-    let end = selection.end.or(newest).unwrap_or(start);
-    // As the reference: digests ending from the start to one hour after the end, so that
-    // logs delivered in the last requested hour are covered.
-    let in_range = |k: &&DigestKey| k.end_time >= start && k.end_time <= end + Duration::hours(1);
-    let listed = |backfill: bool| -> Vec<Listed> {
-        keys.iter()
-            .filter(in_range)
-            .filter(|k| k.backfill == backfill)
-            .map(|k| (k.to_key(), k.end_time))
-            .collect()
-    };
-    let walker = |backfill| ChainWalker {
-        store,
-        keys: public_keys,
+    ChainRun::new(store, bucket, public_keys, selection, progress).run(
         chain,
-        bucket,
-        start,
-        backfill,
-    };
-    let mut batcher = LogBatcher {
-        store,
-        progress,
-        pending: Vec::new(),
-        pending_logs: 0,
-        done: Vec::new(),
-    };
-    let mut sink = |outcome, verified| batcher.push(outcome, verified);
-    // Log files listed twice are found across the standard and backfill chains.
-    let mut seen_logs = HashMap::new();
-    let mut notices = walker(false).walk(listed(false), &mut seen_logs, &mut sink);
-    notices.extend(walker(true).walk(listed(true), &mut seen_logs, &mut sink));
-    let digests = batcher.finish();
-    ChainReport::new(
-        chain.clone(),
-        bucket.to_owned(),
-        TimeRange { start, end },
-        digests,
-        notices,
+        keys,
+        &mut ListedLogs::default(),
     )
+}
+
+/// What validating a chain reads from and reports to.
+struct ChainRun<'a, S: ObjectStore + ?Sized> {
+    store: &'a S,
+    bucket: &'a str,
+    public_keys: &'a dyn KeySource,
+    selection: &'a Selection,
+    progress: &'a dyn Progress,
+}
+
+impl<'a, S: ObjectStore + ?Sized> ChainRun<'a, S> {
+    fn new(
+        store: &'a S,
+        bucket: &'a str,
+        public_keys: &'a dyn KeySource,
+        selection: &'a Selection,
+        progress: &'a dyn Progress,
+    ) -> Self {
+        Self {
+            store,
+            bucket,
+            public_keys,
+            selection,
+            progress,
+        }
+    }
+
+    /// Walks the chain's standard then backfill digests, recording the log files they list
+    /// in `listed` (shared by the run's chains, so a file listed twice is found across them).
+    fn run(&self, chain: &ChainId, keys: &[DigestKey], listed: &mut ListedLogs) -> ChainReport {
+        let (store, bucket, selection) = (self.store, self.bucket, self.selection);
+        let oldest = keys.iter().map(|k| k.end_time).min();
+        let newest = keys.iter().map(|k| k.end_time).max();
+        let start = selection
+            .start
+            .or(oldest.map(|t| t - Duration::hours(1)))
+            .unwrap_or_default();
+        let end = selection.end.or(newest).unwrap_or(start);
+        // As the reference: digests ending from the start to one hour after the end, so
+        // that logs delivered in the last requested hour are covered.
+        let in_range =
+            |k: &&DigestKey| k.end_time >= start && k.end_time <= end + Duration::hours(1);
+        let listed_keys = |backfill: bool| -> Vec<Listed> {
+            keys.iter()
+                .filter(in_range)
+                .filter(|k| k.backfill == backfill)
+                .map(|k| (k.to_key(), k.end_time))
+                .collect()
+        };
+        let walker = |backfill| ChainWalker {
+            store,
+            keys: self.public_keys,
+            chain,
+            bucket,
+            start,
+            backfill,
+        };
+        let mut batcher = LogBatcher {
+            store,
+            progress: self.progress,
+            omit_valid: selection.omit_valid_logs,
+            pending: Vec::new(),
+            pending_logs: 0,
+            done: Vec::new(),
+        };
+        let mut sink = |outcome, verified| batcher.push(outcome, verified);
+        let mut notices = walker(false).walk(listed_keys(false), listed, &mut sink);
+        notices.extend(walker(true).walk(listed_keys(true), listed, &mut sink));
+        let digests = batcher.finish();
+        ChainReport::new(
+            chain.clone(),
+            bucket.to_owned(),
+            TimeRange { start, end },
+            digests,
+            notices,
+        )
+    }
 }
