@@ -76,6 +76,9 @@ pub(crate) struct ChainWalker<'a, S: ObjectStore + ?Sized> {
     pub(crate) bucket: &'a str,
     pub(crate) start: DateTime<Utc>,
     pub(crate) backfill: bool,
+    /// Where digests are fetched ahead, apart from the pool that checks log files (else a
+    /// fetch waits for a whole batch of log files). `None`: the global pool.
+    pub(crate) pool: Option<&'a rayon::ThreadPool>,
 }
 
 /// The next listed key strictly older than `before`, dropping the newer ones, as the
@@ -180,24 +183,37 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         if let Some(found) = walk.prefetched.remove(&id) {
             return found;
         }
-        walk.prefetched.clear();
         let mut batch: Vec<(&str, &str)> = vec![(bucket, key)];
         if bucket == self.bucket {
+            // The walk goes on to older digests: what was fetched for newer ones is done.
+            walk.prefetched
+                .retain(|(b, k), _| b == bucket && k.as_str() < key);
+            // The listed digests older than this one (the listing is ascending by key, and
+            // so by end time), newest first, unless already fetched.
+            let older = listed.partition_point(|(k, _)| k.as_str() < key);
+            let fetched = &walk.prefetched;
             batch.extend(
-                listed
+                listed[..older]
                     .iter()
                     .rev()
                     .take(PREFETCH - 1)
+                    .filter(|(k, _)| !fetched.contains_key(&(bucket.to_owned(), k.clone())))
                     .map(|(k, _)| (bucket, k.as_str())),
             );
         }
         let results: Mutex<Vec<Option<Result<Object, StoreError>>>> =
             Mutex::new(vec![None; batch.len()]);
-        self.store.get_each(&batch, &|i, result| {
-            if let Ok(mut slots) = results.lock() {
-                slots[i] = Some(result);
-            }
-        });
+        let fetch = || {
+            self.store.get_each(&batch, &|i, result| {
+                if let Ok(mut slots) = results.lock() {
+                    slots[i] = Some(result);
+                }
+            });
+        };
+        match self.pool {
+            Some(pool) => pool.install(fetch),
+            None => fetch(),
+        }
         let results = results
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -38,6 +38,7 @@ mod hexvalue;
 pub mod keys;
 pub mod layout;
 mod listed;
+mod logbatch;
 mod logscan;
 mod progress;
 pub mod report;

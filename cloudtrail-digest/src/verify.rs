@@ -7,13 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::chain::{ChainWalker, Listed};
 use crate::error::{list_error, Error, Result};
-use crate::hash;
-use crate::keys::{KeySource, VerifiedDigest};
+use crate::keys::KeySource;
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
 use crate::listed::ListedLogs;
+use crate::logbatch::LogChecker;
 use crate::logscan;
 use crate::progress::Progress;
-use crate::report::{ChainReport, DigestOutcome, Report, TimeRange, UnrecognizedKey};
+use crate::report::{ChainReport, Report, TimeRange, UnrecognizedKey};
 use crate::store::ObjectStore;
 
 /// Which chains and which time range to validate. Empty lists mean "all".
@@ -272,58 +272,6 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
     })
 }
 
-/// How many log files are checked per batch: enough to keep a network store's pipeline
-/// full, few enough that only a bounded part of a long chain is held at once.
-const LOG_BATCH: usize = 8192;
-
-/// Collects walked digests and checks the log files of the verified ones in batches, so a
-/// long chain streams through with flat memory: only outcomes are kept (and of the log
-/// files, with `omit_valid`, only those that are not valid).
-struct LogBatcher<'a, S: ObjectStore + ?Sized> {
-    store: &'a S,
-    progress: &'a dyn Progress,
-    omit_valid: bool,
-    pending: Vec<(DigestOutcome, Option<VerifiedDigest>)>,
-    pending_logs: usize,
-    done: Vec<DigestOutcome>,
-}
-
-impl<S: ObjectStore + ?Sized> LogBatcher<'_, S> {
-    fn push(&mut self, outcome: DigestOutcome, verified: Option<VerifiedDigest>) {
-        let logs = verified.as_ref().map_or(0, |v| v.log_files().len());
-        self.progress.digest_done();
-        self.progress.logs_queued(logs as u64);
-        self.pending_logs += logs;
-        self.pending.push((outcome, verified));
-        if self.pending_logs >= LOG_BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        let entries: Vec<_> = self
-            .pending
-            .iter()
-            .filter_map(|(_, v)| v.as_ref())
-            .flat_map(VerifiedDigest::log_files)
-            .collect();
-        let mut checked = hash::check_logs(self.store, &entries, self.progress).into_iter();
-        for (mut outcome, verified) in self.pending.drain(..) {
-            if let Some(v) = verified {
-                let logs = checked.by_ref().take(v.log_files().len());
-                outcome.set_logs(logs, self.omit_valid);
-            }
-            self.done.push(outcome);
-        }
-        self.pending_logs = 0;
-    }
-
-    fn finish(mut self) -> Vec<DigestOutcome> {
-        self.flush();
-        self.done
-    }
-}
-
 /// Validates one chain over the selection's time range.
 pub fn validate_chain<S: ObjectStore + ?Sized>(
     store: &S,
@@ -348,7 +296,13 @@ struct ChainRun<'a, S: ObjectStore + ?Sized> {
     public_keys: &'a dyn KeySource,
     selection: &'a Selection,
     progress: &'a dyn Progress,
+    /// The walk's own threads for fetching digests ahead; `None` if they could not be
+    /// started (the walk then shares the global pool, only slower).
+    walk_pool: Option<rayon::ThreadPool>,
 }
+
+/// Threads of the walk's pool: digests are small, fetching them is waiting, not work.
+const WALK_THREADS: usize = 4;
 
 impl<'a, S: ObjectStore + ?Sized> ChainRun<'a, S> {
     fn new(
@@ -358,12 +312,18 @@ impl<'a, S: ObjectStore + ?Sized> ChainRun<'a, S> {
         selection: &'a Selection,
         progress: &'a dyn Progress,
     ) -> Self {
+        let walk_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(WALK_THREADS)
+            .thread_name(|i| format!("digest-fetch-{i}"))
+            .build()
+            .ok();
         Self {
             store,
             bucket,
             public_keys,
             selection,
             progress,
+            walk_pool,
         }
     }
 
@@ -396,19 +356,14 @@ impl<'a, S: ObjectStore + ?Sized> ChainRun<'a, S> {
             bucket,
             start,
             backfill,
+            pool: self.walk_pool.as_ref(),
         };
-        let mut batcher = LogBatcher {
-            store,
-            progress: self.progress,
-            omit_valid: selection.omit_valid_logs,
-            pending: Vec::new(),
-            pending_logs: 0,
-            done: Vec::new(),
-        };
-        let mut sink = |outcome, verified| batcher.push(outcome, verified);
-        let mut notices = walker(false).walk(listed_keys(false), listed, &mut sink);
-        notices.extend(walker(true).walk(listed_keys(true), listed, &mut sink));
-        let digests = batcher.finish();
+        let checker = LogChecker::new(store, self.progress, selection.omit_valid_logs);
+        let (notices, digests) = checker.walk_and_check(|sink| {
+            let mut notices = walker(false).walk(listed_keys(false), listed, sink);
+            notices.extend(walker(true).walk(listed_keys(true), listed, sink));
+            notices
+        });
         ChainReport::new(
             chain.clone(),
             bucket.to_owned(),

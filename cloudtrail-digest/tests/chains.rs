@@ -37,7 +37,7 @@ fn chain(spec: &TrailSpec, hours: &[Hour], tree: &mut Tree, k: &TestKey) -> Vec<
     Generator::new(seed).chain(tree, spec, &[k], t0(), hours, None)
 }
 
-fn run(store: &MemoryStore, bucket: &str, k: &TestKey) -> Report {
+fn run<S: cloudtrail_digest::ObjectStore>(store: &S, bucket: &str, k: &TestKey) -> Report {
     let found = discover(store, bucket, "").unwrap();
     validate(
         store,
@@ -169,15 +169,7 @@ fn a_log_in_a_bucket_the_store_lacks_is_unchecked() {
     // The same tree read as a copy of another bucket: digests are "moved"; read as the right
     // bucket, valid. A log naming another bucket is unchecked, never valid or tampered.
     let store = cloudtrail_digest::FsStore::new(dir.path(), &spec.bucket).unwrap();
-    let found = discover(&store, &spec.bucket, "").unwrap();
-    let report = validate(
-        &store,
-        &spec.bucket,
-        &public_keys(&k),
-        &found,
-        &Selection::default(),
-    )
-    .unwrap();
+    let report = run(&store, &spec.bucket, &k);
     assert_eq!(report.severity(), Severity::Valid);
     assert_eq!(report.chains[0].digests[0].logs[0].key, d[0].logs[0]);
 
@@ -415,4 +407,50 @@ fn digests_deleted_at_the_newest_end_are_found_from_another_region_of_the_trail(
         .find(|c| c.chain.location.region == "us-west-2")
         .unwrap();
     assert_eq!(west_chain.severity(), Severity::Valid);
+}
+
+/// A store that counts the reads of each key.
+#[derive(Debug)]
+struct Counting {
+    inner: MemoryStore,
+    gets: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl cloudtrail_digest::ObjectStore for Counting {
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<String>, cloudtrail_digest::StoreError> {
+        self.inner.list(bucket, prefix, start_after)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, cloudtrail_digest::StoreError> {
+        *self.gets.lock().unwrap().entry(key.to_owned()).or_default() += 1;
+        self.inner.get(bucket, key)
+    }
+}
+
+#[test]
+fn a_long_chain_reads_each_digest_and_log_once() {
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    // More digests than are fetched ahead at once, with a deleted one mid-chain (the walk
+    // then resumes from the listing).
+    let d = chain(&spec, &vec![Hour::default(); 100], &mut tree, &k);
+    tree.objects.remove(&d[60].key);
+    let store = Counting {
+        inner: store_of(&tree, &spec.bucket),
+        gets: std::sync::Mutex::default(),
+    };
+    let report = run(&store, &spec.bucket, &k);
+    assert_eq!(report.chains[0].digest_counts.valid, 99);
+    let gets = store.gets.into_inner().unwrap();
+    let read_twice: Vec<_> = gets.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(read_twice.is_empty(), "read more than once: {read_twice:?}");
+    // Every digest (the deleted one was asked for), and the logs of the verified ones.
+    let logs: usize = d.iter().map(|x| x.logs.len()).sum();
+    assert_eq!(gets.len(), 100 + logs - d[60].logs.len());
 }

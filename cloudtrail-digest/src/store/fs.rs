@@ -1,7 +1,7 @@
 //! A local copy of a bucket: `ROOT/[prefix/]AWSLogs/...`, with each object's S3 metadata in
 //! an optional sidecar `<key>.meta.json` holding what `aws s3api head-object` prints.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,6 +21,9 @@ pub struct FsStore {
     /// Directories already shown to resolve inside the root: a day folder holds many logs,
     /// and resolving every component of every key costs a `readlink` per component.
     inside: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Whether each directory read from holds any sidecar: in one that holds none (a copy
+    /// made without them, most log folders), no file's sidecar is looked for.
+    has_sidecars: Arc<Mutex<HashMap<PathBuf, bool>>>,
 }
 
 impl FsStore {
@@ -37,6 +40,7 @@ impl FsStore {
             root,
             bucket: bucket.into(),
             inside: Arc::default(),
+            has_sidecars: Arc::default(),
         })
     }
 
@@ -66,12 +70,24 @@ impl FsStore {
 
     /// Maps a key to a path under the root, refusing any key that could leave it.
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let outside = || {
-            StoreError::new(
-                StoreErrorKind::OutsideRoot,
-                "key resolves outside the store root",
-            )
-        };
+        let path = self.path_in_dir(key)?;
+        // A symlink may lead out: it must resolve inside the root.
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => match path.canonicalize() {
+                Ok(resolved) if resolved.starts_with(&self.root) => Ok(path),
+                Ok(_) => Err(outside()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
+                Err(e) => Err(io_error(&e)),
+            },
+            Ok(_) => Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
+            Err(e) => Err(io_error(&e)),
+        }
+    }
+
+    /// Maps a key to a path under the root whose directory resolves inside the root; the
+    /// last component may still be a symlink ([`Self::path_of`] checks it too).
+    fn path_in_dir(&self, key: &str) -> Result<PathBuf, StoreError> {
         // Every segment must be a plain name: no empty segment (`a//b`, a leading `/`),
         // no `.` or `..`, no backslash (a separator elsewhere), no NUL.
         let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']);
@@ -84,21 +100,55 @@ impl FsStore {
         }
         let path = self.root.join(rel);
         // Symlinks may lead out: the directory must resolve inside the root (checked once
-        // per directory), and so must the file itself if it is a symlink.
+        // per directory).
         if let Some(parent) = path.parent() {
             self.check_inside_dir(parent, &outside)?;
         }
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => match path.canonicalize() {
-                Ok(resolved) if resolved.starts_with(&self.root) => Ok(path),
-                Ok(_) => Err(outside()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
-                Err(e) => Err(io_error(&e)),
-            },
-            Ok(_) => Ok(path),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path),
-            Err(e) => Err(io_error(&e)),
+        Ok(path)
+    }
+
+    /// Reads a file of the store: opened without following a symlink (one path lookup),
+    /// and only if that fails for another reason than absence, through [`Self::path_of`]'s
+    /// full check.
+    fn read(&self, key: &str) -> Result<(PathBuf, Vec<u8>), StoreError> {
+        let path = self.path_in_dir(key)?;
+        match read_no_follow(&path) {
+            Ok(body) => Ok((path, body)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(io_error(&e)),
+            Err(_) => {
+                let path = self.path_of(key)?;
+                let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
+                Ok((path, body))
+            }
         }
+    }
+
+    /// Whether `dir` holds any sidecar; listed once per directory.
+    fn dir_has_sidecars(&self, dir: &Path) -> Result<bool, StoreError> {
+        if let Some(known) = self
+            .has_sidecars
+            .lock()
+            .ok()
+            .and_then(|m| m.get(dir).copied())
+        {
+            return Ok(known);
+        }
+        let mut found = false;
+        for entry in std::fs::read_dir(dir).map_err(|e| io_error(&e))? {
+            let entry = entry.map_err(|e| io_error(&e))?;
+            if entry
+                .file_name()
+                .as_encoded_bytes()
+                .ends_with(SIDECAR_SUFFIX.as_bytes())
+            {
+                found = true;
+                break;
+            }
+        }
+        if let Ok(mut known) = self.has_sidecars.lock() {
+            known.insert(dir.to_path_buf(), found);
+        }
+        Ok(found)
     }
 
     /// Checks that a directory resolves inside the root; remembers the ones that do.
@@ -171,6 +221,38 @@ impl FsStore {
     }
 }
 
+fn outside() -> StoreError {
+    StoreError::new(
+        StoreErrorKind::OutsideRoot,
+        "key resolves outside the store root",
+    )
+}
+
+/// Reads a file, failing if it is a symlink.
+#[cfg(unix)]
+fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    let size = file.metadata()?.len();
+    let mut body = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // Through `take`, `read_to_end` does not ask the size and position again.
+    file.take(u64::MAX).read_to_end(&mut body)?;
+    Ok(body)
+}
+
+/// Reads a file, failing if it is a symlink.
+#[cfg(not(unix))]
+fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
+    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Err(io::Error::other("a symlink"));
+    }
+    std::fs::read(path)
+}
+
 fn io_error(e: &io::Error) -> StoreError {
     let kind = match e.kind() {
         io::ErrorKind::NotFound => StoreErrorKind::NotFound,
@@ -240,9 +322,13 @@ impl ObjectStore for FsStore {
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         self.check_bucket(bucket)?;
-        let path = self.path_of(key)?;
-        let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
-        let (metadata, info) = Self::read_sidecar(&path)?;
+        let (path, body) = self.read(key)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        let (metadata, info) = if self.dir_has_sidecars(dir)? {
+            Self::read_sidecar(&path)?
+        } else {
+            (None, ObjectInfo::default())
+        };
         Ok(Object {
             body,
             metadata,
@@ -382,6 +468,23 @@ mod tests {
                 s.get("b", "AWSLogs/dirlink/x.json.gz").unwrap_err().kind(),
                 StoreErrorKind::OutsideRoot
             );
+        }
+    }
+
+    #[test]
+    fn follows_symlinks_that_stay_inside_and_reads_folders_without_sidecars() {
+        let (_d, s) = store();
+        std::fs::create_dir_all(s.root().join("AWSLogs/plain")).unwrap();
+        std::fs::write(s.root().join("AWSLogs/plain/z.json.gz"), b"z").unwrap();
+        let z = s.get("b", "AWSLogs/plain/z.json.gz").unwrap();
+        assert_eq!((z.body.as_slice(), z.metadata), (&b"z"[..], None));
+        #[cfg(unix)]
+        {
+            let target = s.root().join("AWSLogs/a/x.json.gz");
+            std::os::unix::fs::symlink(target, s.root().join("AWSLogs/plain/link.json.gz"))
+                .unwrap();
+            let link = s.get("b", "AWSLogs/plain/link.json.gz").unwrap();
+            assert_eq!(link.body, b"x");
         }
     }
 
