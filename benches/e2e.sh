@@ -6,7 +6,8 @@
 #   bash benches/e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]
 #
 # Defaults: 15 ms per request (S3 first-byte latency), 100 logs per hourly digest, ~20 KB
-# raw per log. AWSCLI=0 skips awscli (at 200,000 logs it would take about an hour). Data goes to ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS. Servers bind
+# raw per log. AWSCLI=0 skips awscli (at 200,000 logs it would take about an hour).
+# CONCURRENCY="128 256" adds S3 runs with those --concurrency values (default 64). Data goes to ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS. Servers bind
 # 127.0.0.1 and are stopped on exit. Needs /usr/bin/time.
 set -euo pipefail
 logs=${1:?usage: e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]}
@@ -52,10 +53,16 @@ echo "| run | wall | logs/s | raw MB/s | CPU us/log | peak RSS |"
 echo "|---|---|---|---|---|---|"
 run "cloudtrail-digest dir" "$bin/cloudtrail-digest" validate "$root/$bucket" --public-keys "$root/public-keys.json"
 run "cloudtrail-digest s3" "$bin/cloudtrail-digest" validate "s3://$bucket"
+for c in ${CONCURRENCY:-}; do
+  run "cloudtrail-digest s3 c=$c" "$bin/cloudtrail-digest" validate "s3://$bucket" --concurrency "$c"
+done
 if [ "${AWSCLI:-1}" != 0 ] && command -v aws >/dev/null; then
   run "aws cloudtrail validate-logs" aws cloudtrail validate-logs \
     --trail-arn "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events" \
     --start-time 2024-02-29T00:00:00Z --end-time 2030-01-01T00:00:00Z --s3-bucket "$bucket"
-  awk -v a="${wall[aws cloudtrail validate-logs]}" -v c="${wall[cloudtrail-digest s3]}" \
-    'BEGIN { printf "cloudtrail-digest from S3 is %.1fx faster than awscli on the same server\n", a / c }'
+  for c in 64 ${CONCURRENCY:-}; do
+    name="cloudtrail-digest s3"; [ "$c" = 64 ] || name="cloudtrail-digest s3 c=$c"
+    awk -v a="${wall[aws cloudtrail validate-logs]}" -v c="${wall[$name]}" -v n="$c" \
+      'BEGIN { printf "cloudtrail-digest from S3 (--concurrency %s) is %.1fx faster than awscli on the same server\n", n, a / c }'
+  done
 fi
