@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use serde::Serialize;
 
 const DIGEST_TIME_FORMAT: &str = "%Y%m%dT%H%M%SZ";
@@ -206,14 +206,46 @@ fn location_of(parts: &[&str], kind: &str) -> Result<Location, KeyError> {
     })
 }
 
+/// A fixed-width decimal number (every byte a digit).
+fn digits(s: &str, width: usize) -> Option<u32> {
+    (s.len() == width && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// The UTC time of `YYYYMMDDTHHMMZ`, or with seconds `YYYYMMDDTHHMMSSZ` (the fixed-width
+/// forms CloudTrail writes; one is parsed for every key, so by hand).
+fn compact_time(s: &str, seconds: bool) -> Option<DateTime<Utc>> {
+    let time = s.strip_suffix('Z')?;
+    let (date, clock) = time.split_once('T')?;
+    let (year, month, day) = (
+        digits(date.get(..4)?, 4)?,
+        digits(date.get(4..6)?, 2)?,
+        digits(date.get(6..)?, 2)?,
+    );
+    let (hour, minute) = (digits(clock.get(..2)?, 2)?, digits(clock.get(2..4)?, 2)?);
+    let second = if seconds {
+        digits(clock.get(4..)?, 2)?
+    } else if clock.len() == 4 {
+        0
+    } else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
+        .and_hms_opt(hour, minute, second)
+        .map(|t| t.and_utc())
+}
+
 fn check_date_folders(folders: [&str; 3], time: DateTime<Utc>) -> Result<(), KeyError> {
-    let expected = time.format("%Y/%m/%d").to_string();
-    let found = folders.join("/");
-    if expected == found {
+    let [y, m, d] = folders;
+    let matches = digits(y, 4).and_then(|y| i32::try_from(y).ok()) == Some(time.year())
+        && digits(m, 2) == Some(time.month())
+        && digits(d, 2) == Some(time.day());
+    if matches {
         Ok(())
     } else {
         err(format!(
-            "date folders {found} do not match the time in the file name"
+            "date folders {y}/{m}/{d} do not match the time in the file name"
         ))
     }
 }
@@ -245,10 +277,9 @@ impl DigestKey {
         if trail_name.is_empty() || home_region.is_empty() {
             return err("file name has an empty trail name or home region");
         }
-        let Ok(end_time) = NaiveDateTime::parse_from_str(time, DIGEST_TIME_FORMAT) else {
+        let Some(end_time) = compact_time(time, true) else {
             return err(format!("{time:?} is not a YYYYMMDDTHHMMSSZ time"));
         };
-        let end_time = end_time.and_utc();
         check_date_folders(folders, end_time)?;
         Ok(Self {
             chain: ChainId {
@@ -281,10 +312,9 @@ impl LogKey {
         let Some((time, unique)) = rest.split_once('_') else {
             return err("file name has no unique suffix");
         };
-        let Ok(delivery_time) = NaiveDateTime::parse_from_str(time, LOG_TIME_FORMAT) else {
+        let Some(delivery_time) = compact_time(time, false) else {
             return err(format!("{time:?} is not a YYYYMMDDTHHmmZ time"));
         };
-        let delivery_time = delivery_time.and_utc();
         check_date_folders(folders, delivery_time)?;
         Ok(Self {
             location,
@@ -312,6 +342,41 @@ mod tests {
     use super::*;
 
     const REAL: &str = "AWSLogs/327878933619/CloudTrail-Digest/ap-northeast-1/2023/10/15/327878933619_CloudTrail-Digest_ap-northeast-1_llm-guard-trail_us-west-2_20231015T230404Z.json.gz";
+
+    #[test]
+    fn compact_times_parse_as_chrono_does_for_fixed_width_forms() {
+        let cases = [
+            ("20240301T0105Z", false, true),
+            ("20240229T2359Z", false, true),
+            ("20230229T0000Z", false, false),
+            ("20240301T2400Z", false, false),
+            ("20240301T0160Z", false, false),
+            ("20241301T0000Z", false, false),
+            ("2024031T0105Z", false, false),
+            ("20240301T0105", false, false),
+            ("20240301T010500Z", false, false),
+            ("+2024301T0105Z", false, false),
+            ("2024-301T0105Z", false, false),
+            ("20240301T010507Z", true, true),
+            ("20240301T010560Z", true, false),
+            ("20240301T0105Z", true, false),
+        ];
+        for (text, seconds, valid) in cases {
+            let format = if seconds {
+                DIGEST_TIME_FORMAT
+            } else {
+                LOG_TIME_FORMAT
+            };
+            let chrono = chrono::NaiveDateTime::parse_from_str(text, format)
+                .ok()
+                .map(|t| t.and_utc());
+            let ours = compact_time(text, seconds);
+            assert_eq!(ours.is_some(), valid, "{text}");
+            if valid {
+                assert_eq!(ours, chrono, "{text}");
+            }
+        }
+    }
 
     #[test]
     fn parses_log_folders() {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
+use rayon::prelude::*;
 
 use crate::chain::MAX_INFERRED;
 use crate::coverage::{self, LocationReport, UnlistedLog};
@@ -62,7 +63,7 @@ fn each_log<S: ObjectStore + ?Sized>(
             .map_err(list_error(bucket, p))
     };
     let (first, last) = (from.date_naive(), to.map(|t| t.date_naive()));
-    let mut unrecognized = Vec::new();
+    let mut steps = Vec::new();
     let bad_folder = |folder: &str| UnrecognizedKey {
         key: folder.to_owned(),
         reason: "not a YYYY/MM/DD folder of log files".into(),
@@ -78,14 +79,14 @@ fn each_log<S: ObjectStore + ?Sized>(
     let base = location.log_prefix();
     for year in folders(&base)? {
         let Some(y) = number(&year, &base).and_then(|y| i32::try_from(y).ok()) else {
-            unrecognized.push(bad_folder(&year));
+            steps.push(Step::Bad(bad_folder(&year)));
             continue;
         };
         let (Some(lo), Some(hi)) = (
             NaiveDate::from_ymd_opt(y, 1, 1),
             NaiveDate::from_ymd_opt(y, 12, 31),
         ) else {
-            unrecognized.push(bad_folder(&year));
+            steps.push(Step::Bad(bad_folder(&year)));
             continue;
         };
         if !in_range(lo, hi) {
@@ -94,7 +95,7 @@ fn each_log<S: ObjectStore + ?Sized>(
         for month in folders(&year)? {
             let Some(lo) = number(&month, &year).and_then(|m| NaiveDate::from_ymd_opt(y, m, 1))
             else {
-                unrecognized.push(bad_folder(&month));
+                steps.push(Step::Bad(bad_folder(&month)));
                 continue;
             };
             let hi = lo
@@ -108,37 +109,77 @@ fn each_log<S: ObjectStore + ?Sized>(
                 let Some(d) =
                     number(&day, &month).and_then(|d| NaiveDate::from_ymd_opt(y, lo.month(), d))
                 else {
-                    unrecognized.push(bad_folder(&day));
+                    steps.push(Step::Bad(bad_folder(&day)));
                     continue;
                 };
                 if !in_range(d, d) {
                     continue;
                 }
-                for key in store
-                    .list(bucket, &day, None)
-                    .map_err(list_error(bucket, &day))?
-                {
-                    match LogKey::parse(&key) {
-                        Ok(k) if k.location != *location => unrecognized.push(UnrecognizedKey {
-                            key,
-                            reason: "a log key of another account or region".into(),
-                        }),
-                        Ok(k) => {
-                            let t = k.delivery_time;
-                            if t >= from && to.is_none_or(|to| t <= to) {
-                                each(key, t);
-                            }
-                        }
-                        Err(e) => unrecognized.push(UnrecognizedKey {
-                            key,
-                            reason: e.to_string(),
-                        }),
+                steps.push(Step::Day(day));
+            }
+        }
+    }
+    // Day folders are listed and their keys parsed in parallel, a bounded number at once
+    // (memory stays that of a few days), and handed on in order.
+    let mut unrecognized = Vec::new();
+    for chunk in steps.chunks(DAYS_AT_ONCE) {
+        let listed: Vec<Result<Vec<Step>>> = chunk
+            .par_iter()
+            .map(|step| match step {
+                Step::Day(day) => store
+                    .list(bucket, day, None)
+                    .map_err(list_error(bucket, day))
+                    .map(|keys| keys.into_iter().map(|k| parse_log(k, location)).collect()),
+                other => Ok(vec![other.clone()]),
+            })
+            .collect();
+        for step in listed
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+        {
+            match step {
+                Step::Log(key, t) => {
+                    if t >= from && to.is_none_or(|to| t <= to) {
+                        each(key, t);
                     }
                 }
+                Step::Bad(bad) => unrecognized.push(bad),
+                Step::Day(_) => {}
             }
         }
     }
     Ok(unrecognized)
+}
+
+/// How many day folders are listed at once.
+const DAYS_AT_ONCE: usize = 16;
+
+/// What listing a location's log folders finds, in listing order.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A day folder to list.
+    Day(String),
+    /// A log file and the delivery time in its name.
+    Log(String, DateTime<Utc>),
+    /// A key or folder that does not belong.
+    Bad(UnrecognizedKey),
+}
+
+/// A key listed in a day folder of `location`: a log file of it, or unrecognized.
+fn parse_log(key: String, location: &Location) -> Step {
+    match LogKey::parse(&key) {
+        Ok(k) if k.location != *location => Step::Bad(UnrecognizedKey {
+            key,
+            reason: "a log key of another account or region".into(),
+        }),
+        Ok(k) => Step::Log(key, k.delivery_time),
+        Err(e) => Step::Bad(UnrecognizedKey {
+            key,
+            reason: e.to_string(),
+        }),
+    }
 }
 
 /// Same trail: same bucket layout, name and home region, in any account or region.
