@@ -133,7 +133,8 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
             &mut stderr.lock(),
         )?,
         Format::Json => {
-            let mut out = stdout.lock();
+            // Buffered: stdout flushes at every line, and pretty JSON has many.
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
             render::json(&report, &inputs, code, &mut out)?;
             out.flush()?;
         }
