@@ -30,8 +30,8 @@ pub struct Selection {
     /// End of the range; default: the end of the newest digest found.
     pub end: Option<DateTime<Utc>>,
     /// Keep only the log file verdicts that are not valid; valid ones are counted (in
-    /// [`DigestOutcome::log_counts`]) and dropped, so memory does not grow with every
-    /// valid file of a long run. Default: keep every verdict.
+    /// [`crate::report::DigestOutcome::log_counts`]) and dropped, so memory does not grow
+    /// with every valid file of a long run. Default: keep every verdict.
     pub omit_valid_logs: bool,
 }
 
