@@ -48,7 +48,7 @@ pub fn list_logs<S: ObjectStore + ?Sized>(
 }
 
 /// [`list_logs`], handing each log file to `each` one day folder at a time instead of
-/// collecting them: memory stays that of one day's listing.
+/// collecting them: memory stays that of a few days' listings.
 fn each_log<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
@@ -57,16 +57,58 @@ fn each_log<S: ObjectStore + ?Sized>(
     to: Option<DateTime<Utc>>,
     each: &mut dyn FnMut(String, DateTime<Utc>),
 ) -> Result<Vec<UnrecognizedKey>> {
+    let mut folders = day_folders(store, bucket, location, from, to)?;
+    // Day folders are listed and their keys parsed in parallel, a bounded number at once,
+    // and handed on in order.
+    let mut unrecognized = Vec::new();
+    while !folders.is_empty() {
+        let chunk: Vec<_> = folders.drain(..DAYS_AT_ONCE.min(folders.len())).collect();
+        let listed: Vec<Result<Vec<Entry>>> = chunk
+            .into_par_iter()
+            .map(|folder| match folder {
+                Ok(day) => store
+                    .list(bucket, &day, None)
+                    .map_err(list_error(bucket, &day))
+                    .map(|keys| keys.into_iter().map(|k| parse_log(k, location)).collect()),
+                Err(stray) => Ok(vec![Entry::Stray(stray)]),
+            })
+            .collect();
+        for entry in listed
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+        {
+            match entry {
+                Entry::Log(key, t) if t >= from && to.is_none_or(|to| t <= to) => each(key, t),
+                Entry::Log(..) => {}
+                Entry::Stray(stray) => unrecognized.push(stray),
+            }
+        }
+    }
+    Ok(unrecognized)
+}
+
+/// The `YYYY/MM/DD/` folders of `location` for the days from `from` to `to`, in listing
+/// order, with the folders on the way that are not date folders (as `Err`).
+fn day_folders<S: ObjectStore + ?Sized>(
+    store: &S,
+    bucket: &str,
+    location: &Location,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<std::result::Result<String, UnrecognizedKey>>> {
     let folders = |p: &str| {
         store
             .list_prefixes(bucket, p)
             .map_err(list_error(bucket, p))
     };
     let (first, last) = (from.date_naive(), to.map(|t| t.date_naive()));
-    let mut steps = Vec::new();
-    let bad_folder = |folder: &str| UnrecognizedKey {
-        key: folder.to_owned(),
-        reason: "not a YYYY/MM/DD folder of log files".into(),
+    let stray = |folder: &str| {
+        Err(UnrecognizedKey {
+            key: folder.to_owned(),
+            reason: "not a YYYY/MM/DD folder of log files".into(),
+        })
     };
     let number = |folder: &str, base: &str| -> Option<u32> {
         let name = folder[base.len()..].trim_end_matches('/');
@@ -76,17 +118,18 @@ fn each_log<S: ObjectStore + ?Sized>(
             .flatten()
     };
     let in_range = |lo: NaiveDate, hi: NaiveDate| hi >= first && last.is_none_or(|l| lo <= l);
+    let mut out = Vec::new();
     let base = location.log_prefix();
     for year in folders(&base)? {
-        let Some(y) = number(&year, &base).and_then(|y| i32::try_from(y).ok()) else {
-            steps.push(Step::Bad(bad_folder(&year)));
-            continue;
-        };
-        let (Some(lo), Some(hi)) = (
-            NaiveDate::from_ymd_opt(y, 1, 1),
-            NaiveDate::from_ymd_opt(y, 12, 31),
-        ) else {
-            steps.push(Step::Bad(bad_folder(&year)));
+        let y = number(&year, &base).and_then(|y| i32::try_from(y).ok());
+        let Some((y, lo, hi)) = y.and_then(|y| {
+            Some((
+                y,
+                NaiveDate::from_ymd_opt(y, 1, 1)?,
+                NaiveDate::from_ymd_opt(y, 12, 31)?,
+            ))
+        }) else {
+            out.push(stray(&year));
             continue;
         };
         if !in_range(lo, hi) {
@@ -95,7 +138,7 @@ fn each_log<S: ObjectStore + ?Sized>(
         for month in folders(&year)? {
             let Some(lo) = number(&month, &year).and_then(|m| NaiveDate::from_ymd_opt(y, m, 1))
             else {
-                steps.push(Step::Bad(bad_folder(&month)));
+                out.push(stray(&month));
                 continue;
             };
             let hi = lo
@@ -106,76 +149,37 @@ fn each_log<S: ObjectStore + ?Sized>(
                 continue;
             }
             for day in folders(&month)? {
-                let Some(d) =
-                    number(&day, &month).and_then(|d| NaiveDate::from_ymd_opt(y, lo.month(), d))
-                else {
-                    steps.push(Step::Bad(bad_folder(&day)));
-                    continue;
-                };
-                if !in_range(d, d) {
-                    continue;
+                match number(&day, &month).and_then(|d| NaiveDate::from_ymd_opt(y, lo.month(), d)) {
+                    None => out.push(stray(&day)),
+                    Some(d) if in_range(d, d) => out.push(Ok(day)),
+                    Some(_) => {}
                 }
-                steps.push(Step::Day(day));
             }
         }
     }
-    // Day folders are listed and their keys parsed in parallel, a bounded number at once
-    // (memory stays that of a few days), and handed on in order.
-    let mut unrecognized = Vec::new();
-    for chunk in steps.chunks(DAYS_AT_ONCE) {
-        let listed: Vec<Result<Vec<Step>>> = chunk
-            .par_iter()
-            .map(|step| match step {
-                Step::Day(day) => store
-                    .list(bucket, day, None)
-                    .map_err(list_error(bucket, day))
-                    .map(|keys| keys.into_iter().map(|k| parse_log(k, location)).collect()),
-                other => Ok(vec![other.clone()]),
-            })
-            .collect();
-        for step in listed
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-        {
-            match step {
-                Step::Log(key, t) => {
-                    if t >= from && to.is_none_or(|to| t <= to) {
-                        each(key, t);
-                    }
-                }
-                Step::Bad(bad) => unrecognized.push(bad),
-                Step::Day(_) => {}
-            }
-        }
-    }
-    Ok(unrecognized)
+    Ok(out)
 }
 
 /// How many day folders are listed at once.
 const DAYS_AT_ONCE: usize = 16;
 
-/// What listing a location's log folders finds, in listing order.
-#[derive(Debug, Clone)]
-enum Step {
-    /// A day folder to list.
-    Day(String),
+/// What a day folder holds.
+enum Entry {
     /// A log file and the delivery time in its name.
     Log(String, DateTime<Utc>),
     /// A key or folder that does not belong.
-    Bad(UnrecognizedKey),
+    Stray(UnrecognizedKey),
 }
 
-/// A key listed in a day folder of `location`: a log file of it, or unrecognized.
-fn parse_log(key: String, location: &Location) -> Step {
+/// A key listed in a day folder of `location`: a log file of it, or a stray.
+fn parse_log(key: String, location: &Location) -> Entry {
     match LogKey::parse(&key) {
-        Ok(k) if k.location != *location => Step::Bad(UnrecognizedKey {
+        Ok(k) if k.location != *location => Entry::Stray(UnrecognizedKey {
             key,
             reason: "a log key of another account or region".into(),
         }),
-        Ok(k) => Step::Log(key, k.delivery_time),
-        Err(e) => Step::Bad(UnrecognizedKey {
+        Ok(k) => Entry::Log(key, k.delivery_time),
+        Err(e) => Entry::Stray(UnrecognizedKey {
             key,
             reason: e.to_string(),
         }),
