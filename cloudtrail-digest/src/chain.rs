@@ -40,7 +40,8 @@ struct Walk<'s, 'k> {
     sink: &'s mut Sink<'k>,
     notices: Vec<Notice>,
     /// Digests fetched ahead of the walk, by (bucket, key).
-    prefetched: HashMap<(String, String), Result<Object, StoreError>>,
+    /// Digests of the walk's bucket fetched ahead, by key.
+    prefetched: HashMap<String, Result<Object, StoreError>>,
 }
 
 /// A parsed digest's pointer to its predecessor, with the predecessor's signature as the
@@ -179,15 +180,16 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         key: &str,
         listed: &[Listed],
     ) -> Result<Object, StoreError> {
-        let id = (bucket.to_owned(), key.to_owned());
-        if let Some(found) = walk.prefetched.remove(&id) {
-            return found;
+        let own_bucket = bucket == self.bucket;
+        if own_bucket {
+            if let Some(found) = walk.prefetched.remove(key) {
+                return found;
+            }
         }
         let mut batch: Vec<(&str, &str)> = vec![(bucket, key)];
-        if bucket == self.bucket {
+        if own_bucket {
             // The walk goes on to older digests: what was fetched for newer ones is done.
-            walk.prefetched
-                .retain(|(b, k), _| b == bucket && k.as_str() < key);
+            walk.prefetched.retain(|k, _| k.as_str() < key);
             // The listed digests older than this one (the listing is ascending by key, and
             // so by end time), newest first, unless already fetched.
             let older = listed.partition_point(|(k, _)| k.as_str() < key);
@@ -197,7 +199,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                     .iter()
                     .rev()
                     .take(PREFETCH - 1)
-                    .filter(|(k, _)| !fetched.contains_key(&(bucket.to_owned(), k.clone())))
+                    .filter(|(k, _)| !fetched.contains_key(k))
                     .map(|(k, _)| (bucket, k.as_str())),
             );
         }
@@ -218,7 +220,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut first = None;
-        for ((b, k), result) in batch.iter().zip(results) {
+        for ((_, k), result) in batch.iter().zip(results) {
             let result = result.unwrap_or_else(|| {
                 Err(StoreError::new(
                     crate::store::StoreErrorKind::Other,
@@ -228,8 +230,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             if first.is_none() {
                 first = Some(result);
             } else {
-                walk.prefetched
-                    .insert(((*b).to_owned(), (*k).to_owned()), result);
+                walk.prefetched.insert((*k).to_owned(), result);
             }
         }
         first.unwrap_or_else(|| {
