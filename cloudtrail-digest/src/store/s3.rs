@@ -194,10 +194,12 @@ impl ObjectStore for S3Store {
         self.runtime.block_on(self.get_async(bucket, key))
     }
 
-    /// Keeps `concurrency` requests in flight on the runtime. A small body (most CloudTrail
-    /// log files) is handled at once on the thread that receives it; a large one is handed
-    /// to the rayon pool, where several inflate in parallel. At most twice `concurrency`
-    /// bodies are held at once.
+    /// Keeps `concurrency` requests in flight on the runtime. Each request is its own task,
+    /// so the SDK's work per request (building, signing, parsing the response) spreads over
+    /// the runtime's worker threads instead of all running on the calling thread. A small
+    /// body (most CloudTrail log files) is handled at once on the calling thread; a large
+    /// one is handed to the rayon pool, where several inflate in parallel. At most twice
+    /// `concurrency` bodies are held at once.
     fn get_each(
         &self,
         requests: &[(&str, &str)],
@@ -205,14 +207,30 @@ impl ObjectStore for S3Store {
     ) {
         let concurrency = self.options.concurrency.max(1);
         let bodies = Arc::new(Semaphore::new(concurrency * 2));
+        let store = Arc::new(self.clone());
         rayon::in_place_scope(|scope| {
             self.runtime.block_on(async {
                 let mut results = futures_util::stream::iter(requests.iter().enumerate())
                     .map(|(i, (bucket, key))| {
-                        let bodies = Arc::clone(&bodies);
-                        async move {
+                        let (store, bodies) = (Arc::clone(&store), Arc::clone(&bodies));
+                        let (bucket, key) = ((*bucket).to_owned(), (*key).to_owned());
+                        let task = self.runtime.spawn(async move {
                             let permit = bodies.acquire_owned().await.ok();
-                            (i, self.get_async(bucket, key).await, permit)
+                            (store.get_async(&bucket, &key).await, permit)
+                        });
+                        async move {
+                            match task.await {
+                                Ok((result, permit)) => (i, result, permit),
+                                // A panic inside the SDK: this object is unchecked.
+                                Err(e) => (
+                                    i,
+                                    Err(StoreError::new(
+                                        StoreErrorKind::Other,
+                                        format!("the request's task failed: {e}"),
+                                    )),
+                                    None,
+                                ),
+                            }
                         }
                     })
                     .buffer_unordered(concurrency);
