@@ -14,21 +14,16 @@ use crate::progress::Progress;
 use crate::report::{LogOutcome, LogStatus};
 use crate::store::{ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
-const BUF_BYTES: usize = 256 * 1024;
-
-/// A reusable scratch buffer for [`check_log_bytes`].
-pub struct Scratch(Vec<u8>);
-
-impl Default for Scratch {
-    fn default() -> Self {
-        Self(vec![0; BUF_BYTES])
-    }
-}
+/// Reusable state for [`check_log_bytes`]: the inflater and its buffer.
+#[derive(Debug, Default)]
+pub struct Scratch(gzip::Inflater);
 
 /// SHA-256 of the content of the single gzip member in `gz`.
 pub fn inflate_sha256(gz: &[u8], scratch: &mut Scratch) -> Result<Sha256Hash, GzipError> {
     let mut hasher = sha2::Sha256::new();
-    gzip::inflate_each(gz, &mut scratch.0, u64::MAX, |chunk| hasher.update(chunk))?;
+    scratch
+        .0
+        .inflate_each(gz, u64::MAX, |chunk| hasher.update(chunk))?;
     Ok(Sha256Hash(hasher.finalize().into()))
 }
 
