@@ -148,7 +148,7 @@ impl Inflater {
             sink(chunk);
             match status {
                 Status::StreamEnd => break,
-                // No progress with input left and room to write: the data ends early.
+                // No progress although the output has room: the input ended first.
                 _ if consumed == 0 && produced == 0 => return Err(corrupt("truncated")),
                 _ => {}
             }
