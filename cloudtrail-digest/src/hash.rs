@@ -15,15 +15,12 @@ use crate::report::{LogOutcome, LogStatus};
 use crate::store::{ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 /// Reusable state for [`check_log_bytes`]: the inflater and its buffer.
-#[derive(Debug, Default)]
-pub struct Scratch(gzip::Inflater);
+pub type Scratch = gzip::Inflater;
 
 /// SHA-256 of the content of the single gzip member in `gz`.
 pub fn inflate_sha256(gz: &[u8], scratch: &mut Scratch) -> Result<Sha256Hash, GzipError> {
     let mut hasher = sha2::Sha256::new();
-    scratch
-        .0
-        .inflate_each(gz, u64::MAX, |chunk| hasher.update(chunk))?;
+    scratch.inflate_each(gz, u64::MAX, |chunk| hasher.update(chunk))?;
     Ok(Sha256Hash(hasher.finalize().into()))
 }
 
