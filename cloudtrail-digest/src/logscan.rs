@@ -110,8 +110,9 @@ fn day_folders<S: ObjectStore + ?Sized>(
             reason: "not a YYYY/MM/DD folder of log files".into(),
         })
     };
+    // A folder the store lists that does not start with its parent is a stray, not a panic.
     let number = |folder: &str, base: &str| -> Option<u32> {
-        let name = folder[base.len()..].trim_end_matches('/');
+        let name = folder.strip_prefix(base)?.trim_end_matches('/');
         name.bytes()
             .all(|b| b.is_ascii_digit())
             .then(|| name.parse().ok())
