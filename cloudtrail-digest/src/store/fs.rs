@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::dir::{self, Dir};
 use super::{Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 /// The suffix of metadata sidecar files.
@@ -21,9 +22,20 @@ pub struct FsStore {
     /// Directories already shown to resolve inside the root: a day folder holds many logs,
     /// and resolving every component of every key costs a `readlink` per component.
     inside: Arc<Mutex<HashSet<PathBuf>>>,
-    /// Whether each directory read from holds any sidecar: in one that holds none (a copy
-    /// made without them, most log folders), no file's sidecar is looked for.
-    has_sidecars: Arc<Mutex<HashMap<PathBuf, bool>>>,
+    /// The folders files were last read from, open, by their key prefix (at most
+    /// [`OPEN_DIRS`], so that a copy of years of logs does not run out of descriptors).
+    open: Arc<Mutex<HashMap<String, Arc<OpenDir>>>>,
+}
+
+/// How many folders are kept open at once.
+const OPEN_DIRS: usize = 64;
+
+/// A folder files are read from: open, and whether it holds any sidecar (in one that holds
+/// none, a copy made without them, no file's sidecar is looked for).
+#[derive(Debug)]
+struct OpenDir {
+    dir: Dir,
+    has_sidecars: bool,
 }
 
 impl FsStore {
@@ -40,7 +52,7 @@ impl FsStore {
             root,
             bucket: bucket.into(),
             inside: Arc::default(),
-            has_sidecars: Arc::default(),
+            open: Arc::default(),
         })
     }
 
@@ -88,17 +100,8 @@ impl FsStore {
     /// Maps a key to a path under the root whose directory resolves inside the root; the
     /// last component may still be a symlink ([`Self::path_of`] checks it too).
     fn path_in_dir(&self, key: &str) -> Result<PathBuf, StoreError> {
-        // Every segment must be a plain name: no empty segment (`a//b`, a leading `/`),
-        // no `.` or `..`, no backslash (a separator elsewhere), no NUL.
-        let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']);
-        if !key.split('/').all(plain) {
-            return Err(outside());
-        }
-        let rel = Path::new(key);
-        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(outside());
-        }
-        let path = self.root.join(rel);
+        check_key(key)?;
+        let path = self.root.join(key);
         // Symlinks may lead out: the directory must resolve inside the root (checked once
         // per directory).
         if let Some(parent) = path.parent() {
@@ -107,48 +110,57 @@ impl FsStore {
         Ok(path)
     }
 
-    /// Reads a file of the store: opened without following a symlink (one path lookup),
-    /// and only if that fails for another reason than absence, through [`Self::path_of`]'s
-    /// full check.
-    fn read(&self, key: &str) -> Result<(PathBuf, Vec<u8>), StoreError> {
-        let path = self.path_in_dir(key)?;
-        match read_no_follow(&path) {
-            Ok(body) => Ok((path, body)),
+    /// Reads a file of the store: opened by name in its open folder without following a
+    /// symlink, and only if that fails for another reason than absence, through
+    /// [`Self::path_of`]'s full check. Returns the folder too, for the sidecar.
+    fn read(&self, key: &str) -> Result<(Arc<OpenDir>, Vec<u8>), StoreError> {
+        check_key(key)?;
+        let (folder, name) = key.rsplit_once('/').unwrap_or(("", key));
+        let dir = self.open_dir(folder)?;
+        match dir.dir.read(name) {
+            Ok(body) => Ok((dir, body)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(io_error(&e)),
             Err(_) => {
                 let path = self.path_of(key)?;
-                let body = std::fs::read(&path).map_err(|e| io_error(&e))?;
-                Ok((path, body))
+                let body = dir::read_file(&path).map_err(|e| io_error(&e))?;
+                Ok((dir, body))
             }
         }
     }
 
-    /// Whether `dir` holds any sidecar; listed once per directory.
-    fn dir_has_sidecars(&self, dir: &Path) -> Result<bool, StoreError> {
-        if let Some(known) = self
-            .has_sidecars
-            .lock()
-            .ok()
-            .and_then(|m| m.get(dir).copied())
-        {
-            return Ok(known);
+    /// The folder `folder` (a key prefix without its trailing `/`, empty for the root),
+    /// opened once it is shown to resolve inside the root, with whether it holds sidecars.
+    fn open_dir(&self, folder: &str) -> Result<Arc<OpenDir>, StoreError> {
+        if let Some(dir) = self.open.lock().ok().and_then(|m| m.get(folder).cloned()) {
+            return Ok(dir);
         }
-        let mut found = false;
-        for entry in std::fs::read_dir(dir).map_err(|e| io_error(&e))? {
+        let path = if folder.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(folder)
+        };
+        self.check_inside_dir(&path, &outside)?;
+        let dir = Dir::open(path).map_err(|e| io_error(&e))?;
+        let mut has_sidecars = false;
+        for entry in std::fs::read_dir(dir.path()).map_err(|e| io_error(&e))? {
             let entry = entry.map_err(|e| io_error(&e))?;
             if entry
                 .file_name()
                 .as_encoded_bytes()
                 .ends_with(SIDECAR_SUFFIX.as_bytes())
             {
-                found = true;
+                has_sidecars = true;
                 break;
             }
         }
-        if let Ok(mut known) = self.has_sidecars.lock() {
-            known.insert(dir.to_path_buf(), found);
+        let dir = Arc::new(OpenDir { dir, has_sidecars });
+        if let Ok(mut open) = self.open.lock() {
+            if open.len() >= OPEN_DIRS {
+                open.clear();
+            }
+            open.insert(folder.to_owned(), Arc::clone(&dir));
         }
-        Ok(found)
+        Ok(dir)
     }
 
     /// Checks that a directory resolves inside the root; remembers the ones that do.
@@ -181,7 +193,7 @@ impl FsStore {
         let mut sidecar = path.as_os_str().to_owned();
         sidecar.push(SIDECAR_SUFFIX);
         let sidecar = PathBuf::from(sidecar);
-        let bytes = match std::fs::read(&sidecar) {
+        let bytes = match dir::read_file(&sidecar) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok((None, ObjectInfo::default()))
@@ -221,36 +233,28 @@ impl FsStore {
     }
 }
 
+/// Refuses a key that could name anything outside the root.
+fn check_key(key: &str) -> Result<(), StoreError> {
+    // Every segment must be a plain name: no empty segment (`a//b`, a leading `/`),
+    // no `.` or `..`, no backslash (a separator elsewhere), no NUL.
+    let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']);
+    let normal = || {
+        Path::new(key)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    };
+    if key.split('/').all(plain) && normal() {
+        Ok(())
+    } else {
+        Err(outside())
+    }
+}
+
 fn outside() -> StoreError {
     StoreError::new(
         StoreErrorKind::OutsideRoot,
         "key resolves outside the store root",
     )
-}
-
-/// Reads a file, failing if it is a symlink.
-#[cfg(unix)]
-fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    let size = file.metadata()?.len();
-    let mut body = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    // Through `take`, `read_to_end` does not ask the size and position again.
-    file.take(u64::MAX).read_to_end(&mut body)?;
-    Ok(body)
-}
-
-/// Reads a file, failing if it is a symlink.
-#[cfg(not(unix))]
-fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
-    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Err(io::Error::other("a symlink"));
-    }
-    std::fs::read(path)
 }
 
 fn io_error(e: &io::Error) -> StoreError {
@@ -322,10 +326,10 @@ impl ObjectStore for FsStore {
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         self.check_bucket(bucket)?;
-        let (path, body) = self.read(key)?;
-        let dir = path.parent().unwrap_or(&self.root);
-        let (metadata, info) = if self.dir_has_sidecars(dir)? {
-            Self::read_sidecar(&path)?
+        let (dir, body) = self.read(key)?;
+        let (metadata, info) = if dir.has_sidecars {
+            let name = key.rsplit_once('/').map_or(key, |(_, name)| name);
+            Self::read_sidecar(&dir.dir.path().join(name))?
         } else {
             (None, ObjectInfo::default())
         };
@@ -486,6 +490,27 @@ mod tests {
             let link = s.get("b", "AWSLogs/plain/link.json.gz").unwrap();
             assert_eq!(link.body, b"x");
         }
+    }
+
+    #[test]
+    fn reads_from_more_folders_than_are_kept_open() {
+        let (_d, s) = store();
+        let folders = OPEN_DIRS * 2 + 3;
+        for i in 0..folders {
+            std::fs::create_dir_all(s.root().join(format!("AWSLogs/f{i}"))).unwrap();
+            std::fs::write(s.root().join(format!("AWSLogs/f{i}/x.json.gz")), i.to_string())
+                .unwrap();
+        }
+        for _ in 0..2 {
+            for i in 0..folders {
+                let body = s.get("b", &format!("AWSLogs/f{i}/x.json.gz")).unwrap().body;
+                assert_eq!(body, i.to_string().as_bytes());
+            }
+        }
+        assert!(s.open.lock().unwrap().len() <= OPEN_DIRS);
+        // A file in the root itself.
+        std::fs::write(s.root().join("top"), b"t").unwrap();
+        assert_eq!(s.get("b", "top").unwrap().body, b"t");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 mod copy;
+mod dir;
 mod fs;
 mod memory;
 #[cfg(feature = "s3")]
