@@ -286,7 +286,12 @@ impl ObjectStore for FsStore {
             }
         };
         let mut keys = Vec::new();
-        walk(&self.root, &start, &mut keys)?;
+        let start_key = if dir_part.is_empty() {
+            String::new()
+        } else {
+            format!("{dir_part}/")
+        };
+        walk(&self.root, &start, &start_key, &mut keys)?;
         keys.retain(|k| {
             k.starts_with(prefix)
                 && !k.ends_with(SIDECAR_SUFFIX)
@@ -341,10 +346,11 @@ impl ObjectStore for FsStore {
     }
 }
 
-/// Collects the keys of regular files under `dir` (which resolves inside the root). Only
-/// symlinks need resolving, as in `path_of`: they are followed only while they stay inside
-/// the root; one leading out is an error, never silently skipped.
-fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreError> {
+/// Collects the keys of regular files under `dir` (which resolves inside the root, and
+/// whose files' keys start with `dir_key`). Only symlinks need resolving, as in `path_of`:
+/// they are followed only while they stay inside the root; one leading out is an error,
+/// never silently skipped.
+fn walk(root: &Path, dir: &Path, dir_key: &str, keys: &mut Vec<String>) -> Result<(), StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -352,11 +358,14 @@ fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreErro
     };
     for entry in entries {
         let entry = entry.map_err(|e| io_error(&e))?;
-        let path = entry.path();
-        let key = key_of(root, &path)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Err(not_utf8(&entry.path()));
+        };
+        let key = format!("{dir_key}{name}");
         let file_type = entry.file_type().map_err(|e| io_error(&e))?;
         let is_dir = if file_type.is_symlink() {
-            let real = path.canonicalize().map_err(|e| io_error(&e))?;
+            let real = entry.path().canonicalize().map_err(|e| io_error(&e))?;
             if !real.starts_with(root) {
                 return Err(StoreError::new(
                     StoreErrorKind::OutsideRoot,
@@ -368,7 +377,7 @@ fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreErro
             file_type.is_dir()
         };
         if is_dir {
-            walk(root, &path, keys)?;
+            walk(root, &entry.path(), &format!("{key}/"), keys)?;
         } else {
             keys.push(key);
         }
@@ -379,12 +388,14 @@ fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), StoreErro
 fn key_of(root: &Path, path: &Path) -> Result<String, StoreError> {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
-    parts.map(|p| p.join("/")).ok_or_else(|| {
-        StoreError::new(
-            StoreErrorKind::Other,
-            format!("{} is not a UTF-8 path", path.display()),
-        )
-    })
+    parts.map(|p| p.join("/")).ok_or_else(|| not_utf8(path))
+}
+
+fn not_utf8(path: &Path) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Other,
+        format!("{} is not a UTF-8 path", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -498,8 +509,11 @@ mod tests {
         let folders = OPEN_DIRS * 2 + 3;
         for i in 0..folders {
             std::fs::create_dir_all(s.root().join(format!("AWSLogs/f{i}"))).unwrap();
-            std::fs::write(s.root().join(format!("AWSLogs/f{i}/x.json.gz")), i.to_string())
-                .unwrap();
+            std::fs::write(
+                s.root().join(format!("AWSLogs/f{i}/x.json.gz")),
+                i.to_string(),
+            )
+            .unwrap();
         }
         for _ in 0..2 {
             for i in 0..folders {
