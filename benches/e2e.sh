@@ -7,7 +7,10 @@
 #
 # Defaults: 15 ms per request (S3 first-byte latency), 100 logs per hourly digest, ~20 KB
 # raw per log. AWSCLI=0 skips awscli (at 200,000 logs it would take about an hour).
-# CONCURRENCY="128 256" adds S3 runs with those --concurrency values (default 64). Data goes to ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS. Servers bind
+# DIR_RUNS=N: the directory row is the median of N runs (default 5). CEILING=1 also runs the
+# all-core ceiling micro benchmark on the same files and prints the directory run's share.
+# CONCURRENCY="128 256" adds S3 runs with those --concurrency values (default 64). Data goes to
+# ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS (LOGS-PERxKBkb for other shapes). Servers bind
 # 127.0.0.1 and are stopped on exit. Needs /usr/bin/time.
 set -euo pipefail
 logs=${1:?usage: e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]}
@@ -15,7 +18,9 @@ latency=${2:-15}
 per_digest=${3:-100}
 log_kb=${4:-20}
 cd "$(dirname "$0")/.."
+# One folder per shape, so that a bucket made with other parameters is never reused.
 root=${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/$logs
+if [ "$per_digest" != 100 ] || [ "$log_kb" != 20 ]; then root=$root-${per_digest}x${log_kb}kb; fi
 bin=target/release
 cargo build --locked --release -q -p cloudtrail-digest-cli -p cloudtrail-digest-testgen -p cloudtrail-digest-testserver
 if [ ! -f "$root/public-keys.json" ]; then
@@ -37,13 +42,16 @@ aws_config=$(mktemp)
 printf '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n' >"$aws_config"
 export AWS_CONFIG_FILE=$aws_config
 
-# run NAME COMMAND...: wall, CPU and peak RSS of one run; the command must exit 0.
+# run NAME COMMAND...: wall, CPU and peak RSS of one run; the command must exit 0. With
+# REPEAT=N set, the run with the median wall time of N.
 declare -A wall
 run() {
   local name=$1; shift
   local t; t=$(mktemp)
-  /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>&1 || { echo "$name failed" >&2; exit 1; }
-  read -r w u s m <"$t"; rm -f "$t"
+  for _ in $(seq 1 "${REPEAT:-1}"); do
+    /usr/bin/time -f '%e %U %S %M' -a -o "$t" "$@" >/dev/null 2>&1 || { echo "$name failed" >&2; exit 1; }
+  done
+  read -r w u s m < <(sort -n "$t" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'); rm -f "$t"
   wall[$name]=$w
   awk -v n="$name" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v logs="$logs" -v mb="$raw_mb" 'BEGIN {
     printf "| %-26s | %8.2f s | %9.0f | %8.1f | %12.0f | %7.1f MB |\n", n, w, logs / w, mb / w, (u + s) / logs * 1e6, m / 1024 }'
@@ -51,7 +59,8 @@ run() {
 echo "$logs logs, $raw_mb MB raw, ${latency} ms per S3 request"
 echo "| run | wall | logs/s | raw MB/s | CPU us/log | peak RSS |"
 echo "|---|---|---|---|---|---|"
-run "cloudtrail-digest dir" "$bin/cloudtrail-digest" validate "$root/$bucket" --public-keys "$root/public-keys.json"
+# The directory run is short and noisy: the median of DIR_RUNS runs (page cache warm).
+REPEAT=${DIR_RUNS:-5} run "cloudtrail-digest dir" "$bin/cloudtrail-digest" validate "$root/$bucket" --public-keys "$root/public-keys.json"
 run "cloudtrail-digest s3" "$bin/cloudtrail-digest" validate "s3://$bucket"
 for c in ${CONCURRENCY:-}; do
   run "cloudtrail-digest s3 c=$c" "$bin/cloudtrail-digest" validate "s3://$bucket" --concurrency "$c"
@@ -65,4 +74,14 @@ if [ "${AWSCLI:-1}" != 0 ] && command -v aws >/dev/null; then
     awk -v a="${wall[aws cloudtrail validate-logs]}" -v c="${wall[$name]}" -v n="$c" \
       'BEGIN { printf "cloudtrail-digest from S3 (--concurrency %s) is %.1fx faster than awscli on the same server\n", n, a / c }'
   done
+fi
+
+# CEILING=1: the all-core inflate + SHA-256 ceiling (the micro benchmark) on these same files,
+# and the directory run's share of it.
+if [ "${CEILING:-0}" != 0 ]; then
+  ceiling=$(CEILING_DIR="$root/$bucket" cargo bench --locked -q -p cloudtrail-digest-benches --bench log_hash -- \
+    "ceiling/all-cores" --warm-up-time 1 --measurement-time 5 2>/dev/null |
+    awk '/time:/ { v = $4; if ($5 == "ms") v /= 1000; if ($5 == "µs") v /= 1e6; print v; exit }')
+  awk -v c="$ceiling" -v d="${wall[cloudtrail-digest dir]}" 'BEGIN {
+    printf "all-core ceiling on these files: %.3f s; the directory run (%.2f s) is at %.0f%% of it\n", c, d, 100 * c / d }'
 fi
