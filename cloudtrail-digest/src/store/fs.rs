@@ -527,6 +527,25 @@ mod tests {
         assert_eq!(s.get("b", "top").unwrap().body, b"t");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_not_waited_on() {
+        let (_d, s) = store();
+        let path = s.root().join("AWSLogs/a/f.json.gz");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success(), "mkfifo");
+        std::os::unix::fs::symlink(&path, s.root().join("AWSLogs/a/l.json.gz")).unwrap();
+        // Directly, and behind a symlink that stays inside the root.
+        for key in ["AWSLogs/a/f.json.gz", "AWSLogs/a/l.json.gz"] {
+            let e = s.get("b", key).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.reason()),
+                (StoreErrorKind::Other, "not a regular file"),
+                "{key}"
+            );
+        }
+    }
+
     #[test]
     fn malformed_sidecar_is_an_error() {
         let (_d, s) = store();
