@@ -186,19 +186,18 @@ impl FsStore {
         }
     }
 
-    /// The sidecar's `Metadata` (`None` without a sidecar) and S3 identifiers.
+    /// The sidecar's `Metadata` (`None` without a sidecar) and S3 identifiers. The sidecar
+    /// is read like any file of the store: a symlink only if it stays inside the root.
     fn read_sidecar(
-        path: &Path,
+        &self,
+        key: &str,
     ) -> Result<(Option<BTreeMap<String, String>>, ObjectInfo), StoreError> {
-        let mut sidecar = path.as_os_str().to_owned();
-        sidecar.push(SIDECAR_SUFFIX);
-        let sidecar = PathBuf::from(sidecar);
-        let bytes = match dir::read_file(&sidecar) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        let bytes = match self.read(&format!("{key}{SIDECAR_SUFFIX}")) {
+            Ok((_, b)) => b,
+            Err(e) if e.kind() == StoreErrorKind::NotFound => {
                 return Ok((None, ObjectInfo::default()))
             }
-            Err(e) => return Err(io_error(&e)),
+            Err(e) => return Err(e),
         };
         let bad = |why: &str| {
             StoreError::new(
@@ -333,8 +332,7 @@ impl ObjectStore for FsStore {
         self.check_bucket(bucket)?;
         let (dir, body) = self.read(key)?;
         let (metadata, info) = if dir.has_sidecars {
-            let name = key.rsplit_once('/').map_or(key, |(_, name)| name);
-            Self::read_sidecar(&dir.dir.path().join(name))?
+            self.read_sidecar(key)?
         } else {
             (None, ObjectInfo::default())
         };
@@ -544,6 +542,29 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sidecar_leading_out_of_the_root_is_refused() {
+        let (d, s) = store();
+        std::fs::write(d.path().join("meta.json"), br#"{"Metadata":{}}"#).unwrap();
+        std::os::unix::fs::symlink(
+            d.path().join("meta.json"),
+            s.root().join("AWSLogs/a/y.json.gz.meta.json"),
+        )
+        .unwrap();
+        let e = s.get("b", "AWSLogs/a/y.json.gz").unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::OutsideRoot, "{e}");
+        // One that stays inside is followed.
+        std::fs::remove_file(s.root().join("AWSLogs/a/y.json.gz.meta.json")).unwrap();
+        std::os::unix::fs::symlink(
+            s.root().join("AWSLogs/a/x.json.gz.meta.json"),
+            s.root().join("AWSLogs/a/y.json.gz.meta.json"),
+        )
+        .unwrap();
+        let y = s.get("b", "AWSLogs/a/y.json.gz").unwrap();
+        assert_eq!(y.metadata.unwrap()["signature"], "ab");
     }
 
     #[test]
