@@ -55,14 +55,10 @@ impl Dir {
     #[cfg(not(unix))]
     pub(super) fn read(&self, name: &str) -> io::Result<Vec<u8>> {
         let path = self.path.join(name);
-        let file_type = std::fs::symlink_metadata(&path)?.file_type();
-        if file_type.is_symlink() {
+        if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
             return Err(io::Error::other("a symlink"));
         }
-        if !file_type.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
-        read_to_end(std::fs::File::open(path)?, None)
+        read_file(&path)
     }
 }
 
