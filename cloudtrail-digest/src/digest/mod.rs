@@ -5,10 +5,13 @@
 //! those bytes, so a digest is never re-serialized.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 
 use crate::gzip::{self, GzipError};
 use crate::hexvalue::{Fingerprint, Sha256Hash};
+
+mod json;
+
+use json::Place;
 
 /// The largest inflated digest accepted (a digest listing 100,000 logs is about 40 MB).
 pub const MAX_DIGEST_BYTES: u64 = 256 * 1024 * 1024;
@@ -26,6 +29,9 @@ pub enum DigestFormatError {
     /// A required field is absent.
     #[error("field {0} is missing")]
     Missing(&'static str),
+    /// A member appears twice (CloudTrail never writes one; readers could disagree).
+    #[error("duplicate member {0}")]
+    Duplicate(String),
     /// A field holds a value of the wrong type or shape.
     #[error("field {field} is not {expected}")]
     Malformed {
@@ -120,12 +126,7 @@ impl Digest {
 
     /// Parses inflated digest bytes.
     pub fn from_json(raw: Vec<u8>) -> Result<Self, DigestFormatError> {
-        let value: Value =
-            serde_json::from_slice(&raw).map_err(|e| DigestFormatError::Json(e.to_string()))?;
-        let Value::Object(map) = value else {
-            return Err(DigestFormatError::Json("top level is not an object".into()));
-        };
-        let file = parse_file(&map)?;
+        let file = parse_file(json::read(&raw)?)?;
         let sha256 = Sha256Hash::of(&raw);
         Ok(Self { raw, sha256, file })
     }
@@ -146,70 +147,6 @@ impl Digest {
     }
 }
 
-struct Fields<'a> {
-    map: &'a Map<String, Value>,
-    path: &'a str,
-}
-
-impl<'a> Fields<'a> {
-    fn name(&self, field: &str) -> String {
-        if self.path.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{}.{field}", self.path)
-        }
-    }
-
-    fn malformed(&self, field: &str, expected: &'static str) -> DigestFormatError {
-        DigestFormatError::Malformed {
-            field: self.name(field),
-            expected,
-        }
-    }
-
-    /// A field that must be present; `Ok(None)` when it is JSON null.
-    fn nullable_str(&self, field: &'static str) -> Result<Option<&'a str>, DigestFormatError> {
-        match self.map.get(field) {
-            None => Err(DigestFormatError::Missing(field)),
-            Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(self.malformed(field, "a string or null")),
-        }
-    }
-
-    /// A field that may be absent or null.
-    fn optional_str(&self, field: &'static str) -> Result<Option<&'a str>, DigestFormatError> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(self.malformed(field, "a string or null")),
-        }
-    }
-
-    fn str(&self, field: &'static str) -> Result<&'a str, DigestFormatError> {
-        self.nullable_str(field)?
-            .ok_or_else(|| self.malformed(field, "a string"))
-    }
-
-    fn time(&self, field: &'static str) -> Result<DateTime<Utc>, DigestFormatError> {
-        let text = self.str(field)?;
-        parse_time(text).ok_or_else(|| self.malformed(field, "an ISO 8601 UTC time"))
-    }
-
-    fn optional_time(
-        &self,
-        field: &'static str,
-    ) -> Result<Option<DateTime<Utc>>, DigestFormatError> {
-        self.optional_str(field)?
-            .map(|t| parse_time(t).ok_or_else(|| self.malformed(field, "an ISO 8601 UTC time")))
-            .transpose()
-    }
-
-    fn sha256(&self, text: &str, field: &'static str) -> Result<Sha256Hash, DigestFormatError> {
-        Sha256Hash::from_hex(text).ok_or_else(|| self.malformed(field, "64 hex characters"))
-    }
-}
-
 /// Parses an ISO 8601 time with a UTC offset, as CloudTrail writes it (`2023-10-15T22:04:04Z`).
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
@@ -217,77 +154,45 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn parse_file(map: &Map<String, Value>) -> Result<DigestFile, DigestFormatError> {
-    let f = Fields { map, path: "" };
-    let digest_end_time_text = f.str("digestEndTime")?.to_owned();
-    let fingerprint = f.str("digestPublicKeyFingerprint")?;
+/// Checks the members read, in a fixed order, naming the first field that is wrong.
+fn parse_file(m: json::Members) -> Result<DigestFile, DigestFormatError> {
+    let at = Place::Top;
+    let digest_end_time_text = at.string(m.digest_end_time, "digestEndTime")?;
+    let fingerprint = at.string(
+        m.digest_public_key_fingerprint,
+        "digestPublicKeyFingerprint",
+    )?;
     let previous = PreviousDigest {
-        s3_bucket: f.nullable_str("previousDigestS3Bucket")?.map(str::to_owned),
-        s3_object: f.nullable_str("previousDigestS3Object")?.map(str::to_owned),
-        hash_value: f
-            .nullable_str("previousDigestHashValue")?
-            .map(|h| f.sha256(h, "previousDigestHashValue"))
+        s3_bucket: at.nullable(m.previous_s3_bucket, "previousDigestS3Bucket")?,
+        s3_object: at.nullable(m.previous_s3_object, "previousDigestS3Object")?,
+        hash_value: at
+            .nullable(m.previous_hash_value, "previousDigestHashValue")?
+            .map(|h| at.sha256(&h, "previousDigestHashValue"))
             .transpose()?,
-        hash_algorithm: f
-            .nullable_str("previousDigestHashAlgorithm")?
-            .map(str::to_owned),
-        signature: f
-            .nullable_str("previousDigestSignature")?
-            .map(str::to_owned),
+        hash_algorithm: at.nullable(m.previous_hash_algorithm, "previousDigestHashAlgorithm")?,
+        signature: at.nullable(m.previous_signature, "previousDigestSignature")?,
     };
-    let Some(Value::Array(entries)) = map.get("logFiles") else {
-        return Err(match map.get("logFiles") {
-            None => DigestFormatError::Missing("logFiles"),
-            Some(_) => f.malformed("logFiles", "an array"),
-        });
-    };
-    let log_files = entries
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| parse_entry(i, entry))
-        .collect::<Result<_, _>>()?;
+    let log_files = m.log_files.ok_or(DigestFormatError::Missing("logFiles"))?;
+    let start = at.string(m.digest_start_time, "digestStartTime")?;
     Ok(DigestFile {
-        aws_account_id: f.str("awsAccountId")?.to_owned(),
-        digest_start_time: f.time("digestStartTime")?,
-        digest_end_time: f.time("digestEndTime")?,
+        aws_account_id: at.string(m.aws_account_id, "awsAccountId")?,
+        digest_start_time: at.time(&start, "digestStartTime")?,
+        digest_end_time: at.time(&digest_end_time_text, "digestEndTime")?,
         digest_end_time_text,
-        digest_s3_bucket: f.str("digestS3Bucket")?.to_owned(),
-        digest_s3_object: f.str("digestS3Object")?.to_owned(),
-        digest_public_key_fingerprint: Fingerprint::from_hex(fingerprint)
-            .ok_or_else(|| f.malformed("digestPublicKeyFingerprint", "32 hex characters"))?,
-        digest_signature_algorithm: f
-            .optional_str("digestSignatureAlgorithm")?
-            .map(str::to_owned),
-        newest_event_time: f.optional_time("newestEventTime")?,
-        oldest_event_time: f.optional_time("oldestEventTime")?,
+        digest_s3_bucket: at.string(m.digest_s3_bucket, "digestS3Bucket")?,
+        digest_s3_object: at.string(m.digest_s3_object, "digestS3Object")?,
+        digest_public_key_fingerprint: Fingerprint::from_hex(&fingerprint).ok_or_else(|| {
+            DigestFormatError::Malformed {
+                field: "digestPublicKeyFingerprint".into(),
+                expected: "32 hex characters",
+            }
+        })?,
+        digest_signature_algorithm: at
+            .optional(m.digest_signature_algorithm, "digestSignatureAlgorithm")?,
+        newest_event_time: at.optional_time(m.newest_event_time, "newestEventTime")?,
+        oldest_event_time: at.optional_time(m.oldest_event_time, "oldestEventTime")?,
         previous,
         log_files,
-    })
-}
-
-fn parse_entry(index: usize, entry: &Value) -> Result<LogFileEntry, DigestFormatError> {
-    let path = format!("logFiles[{index}]");
-    let Value::Object(map) = entry else {
-        return Err(DigestFormatError::Malformed {
-            field: path,
-            expected: "an object",
-        });
-    };
-    let f = Fields { map, path: &path };
-    let named = |e: DigestFormatError| match e {
-        DigestFormatError::Missing(field) => DigestFormatError::Malformed {
-            field: format!("{path}.{field}"),
-            expected: "present",
-        },
-        other => other,
-    };
-    Ok(LogFileEntry {
-        s3_bucket: f.str("s3Bucket").map_err(named)?.to_owned(),
-        s3_object: f.str("s3Object").map_err(named)?.to_owned(),
-        hash_value: f.sha256(f.str("hashValue").map_err(named)?, "hashValue")?,
-        hash_algorithm: f.str("hashAlgorithm").map_err(named)?.to_owned(),
-        newest_event_time: f.optional_time("newestEventTime")?,
-        oldest_event_time: f.optional_time("oldestEventTime")?,
     })
 }
 
@@ -295,7 +200,7 @@ fn parse_entry(index: usize, entry: &Value) -> Result<LogFileEntry, DigestFormat
 mod tests {
     use super::*;
 
-    const REAL: &str = include_str!("../../testdata/real/llm-guard-digest.json");
+    const REAL: &str = include_str!("../../../testdata/real/llm-guard-digest.json");
 
     #[test]
     fn parses_the_real_digest_sample() {
@@ -353,6 +258,96 @@ mod tests {
             }
         );
         assert!(matches!(edited("{", "["), DigestFormatError::Json(_)));
+    }
+
+    #[test]
+    fn a_member_written_twice_is_refused_wherever_it_is() {
+        let dup = |from: &str, to: &str| {
+            let text = REAL.replacen(from, to, 1);
+            assert_ne!(text, REAL, "{from}");
+            Digest::from_json(text.into_bytes()).unwrap_err()
+        };
+        // A second logFiles array (the signature covers the bytes; a reader keeping the last
+        // one would check other log files than one keeping the first).
+        assert_eq!(
+            dup("\"logFiles\":[", "\"logFiles\":[],\"logFiles\":["),
+            DigestFormatError::Duplicate("logFiles".into())
+        );
+        assert_eq!(
+            dup(
+                "\"digestS3Object\":",
+                "\"digestS3Object\":\"x\",\"digestS3Object\":"
+            ),
+            DigestFormatError::Duplicate("digestS3Object".into())
+        );
+        // The same name spelled with an escape is the same member.
+        assert_eq!(
+            dup(
+                "\"awsAccountId\":",
+                "\"aws\\u0041ccountId\":\"1\",\"awsAccountId\":"
+            ),
+            DigestFormatError::Duplicate("awsAccountId".into())
+        );
+        // Inside an entry, and among members this reader does not use.
+        assert_eq!(
+            dup("\"hashValue\":", "\"hashValue\":\"00\",\"hashValue\":"),
+            DigestFormatError::Duplicate("logFiles[0].hashValue".into())
+        );
+        assert_eq!(
+            dup("{", "{\"extra\":1,\"extra\":2,"),
+            DigestFormatError::Duplicate("extra".into())
+        );
+        assert_eq!(
+            dup("\"hashAlgorithm\":", "\"x\":[],\"x\":{},\"hashAlgorithm\":"),
+            DigestFormatError::Duplicate("logFiles[0].x".into())
+        );
+        assert_eq!(
+            DigestFormatError::Duplicate("logFiles".into()).to_string(),
+            "duplicate member logFiles"
+        );
+        // Unknown members once each are fine, whatever they hold.
+        let extra = REAL.replacen("{", "{\"extra\":{\"a\":[1,{\"b\":null}]},", 1);
+        assert!(Digest::from_json(extra.into_bytes()).is_ok());
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_the_shape() {
+        assert_eq!(
+            Digest::from_json(b"[]".to_vec()).unwrap_err(),
+            DigestFormatError::Json("top level is not an object".into())
+        );
+        assert!(matches!(
+            Digest::from_json(b"{\"a\":".to_vec()).unwrap_err(),
+            DigestFormatError::Json(_)
+        ));
+        assert_eq!(
+            edited("\"logFiles\":[", "\"logFiles\":null,\"x\":["),
+            DigestFormatError::Malformed {
+                field: "logFiles".into(),
+                expected: "an array"
+            }
+        );
+        assert_eq!(
+            edited("\"logFiles\":[", "\"logFiles\":[7,"),
+            DigestFormatError::Malformed {
+                field: "logFiles[0]".into(),
+                expected: "an object"
+            }
+        );
+        assert_eq!(
+            edited(
+                "\"awsAccountId\":\"327878933619\"",
+                "\"awsAccountId\":327878933619"
+            ),
+            DigestFormatError::Malformed {
+                field: "awsAccountId".into(),
+                expected: "a string or null"
+            }
+        );
+        assert!(matches!(
+            Digest::from_json(format!("{REAL} x").into_bytes()).unwrap_err(),
+            DigestFormatError::Json(_)
+        ));
     }
 
     #[test]
