@@ -164,6 +164,7 @@ impl Aws {
                         "ValidityStartTime": secs(key.validity_start_time()),
                         "ValidityEndTime": secs(key.validity_end_time()),
                         "Fingerprint": key.fingerprint(),
+                        "Region": region,
                     }));
                 }
                 match out.next_token() {
@@ -269,16 +270,20 @@ impl KeySource for CloudTrailKeys<'_> {
         let entry = cache
             .entry(region.to_owned())
             .or_insert_with(|| self.fetch(region, self.start, self.end));
-        let set = entry.as_mut().map_err(|e| e.clone())?;
+        let set = entry
+            .as_mut()
+            .map_err(|e| format!("cannot get the public keys of region {region}: {e}"))?;
         if let Some(key) = set.get(fingerprint) {
             return Ok(Some(key.clone()));
         }
         if signed_at < self.start || signed_at > self.end {
-            let more = self.fetch(
-                region,
-                signed_at - Duration::hours(1),
-                signed_at + Duration::hours(1),
-            )?;
+            let more = self
+                .fetch(
+                    region,
+                    signed_at - Duration::hours(1),
+                    signed_at + Duration::hours(1),
+                )
+                .map_err(|e| format!("cannot get the public keys of region {region}: {e}"))?;
             set.extend(more);
         }
         Ok(set.get(fingerprint).cloned())

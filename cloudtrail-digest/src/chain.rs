@@ -431,10 +431,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         let verified = match self.keys.key(region, fingerprint, signed_at) {
             Ok(Some(key)) => key.verify(digest, signature).map(|v| (v, key.validity())),
             Ok(None) => Err(SignatureError::UnknownKey(fingerprint.clone())),
-            Err(reason) => {
-                let reason = format!("cannot get the public keys of region {region}: {reason}");
-                return Err(DigestStatus::Unchecked { reason });
-            }
+            Err(reason) => return Err(DigestStatus::Unchecked { reason }),
         };
         verified.map_err(|e| match e {
             SignatureError::UnknownKey(fingerprint) => DigestStatus::UnknownKey {
@@ -444,6 +441,12 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             SignatureError::UnloadableKey(fingerprint) => {
                 DigestStatus::UnloadableKey { fingerprint }
             }
+            SignatureError::KeyTooLarge { fingerprint, bits } => DigestStatus::Unchecked {
+                reason: format!(
+                    "its public key {fingerprint} has {bits} bits, more than the {} this tool verifies",
+                    crate::keys::MAX_KEY_BITS
+                ),
+            },
             SignatureError::Mismatch => DigestStatus::SignatureMismatch,
         })
     }
