@@ -48,7 +48,7 @@ fn bad_inputs_get_one_clear_line_and_exit_2() {
         ),
         (
             &["validate", BUCKET, "--public-keys", "expected.json"],
-            "public key file expected.json: no PublicKeyList array",
+            "public key file expected.json: no PublicKeyList: not list-public-keys JSON",
         ),
         (
             &[
@@ -261,39 +261,148 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn a_corrupt_sidecar_leaves_its_digest_unchecked_not_valid_nor_tampered() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&case("valid-chain"), tmp.path());
     let key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/01/111122223333_CloudTrail-Digest_us-east-1_management-events_us-east-1_20240301T031234Z.json.gz";
-    std::fs::write(
-        tmp.path().join(BUCKET).join(format!("{key}.meta.json")),
+    // Not JSON, and JSON that is not an object: none says what the metadata is.
+    for sidecar in [
         "{ not json",
-    )
-    .unwrap();
-    let out = run(
-        tmp.path(),
+        "[]",
+        "null",
+        "\"text\"",
+        "[{\"Metadata\":{}}]",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&case("valid-chain"), tmp.path());
+        std::fs::write(
+            tmp.path().join(BUCKET).join(format!("{key}.meta.json")),
+            sidecar,
+        )
+        .unwrap();
+        let out = run(
+            tmp.path(),
+            &[
+                "validate",
+                BUCKET,
+                "--public-keys",
+                "public-keys.json",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{sidecar}");
+        let report = json(&out);
+        let digest = report["chains"][0]["digests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == key)
+            .unwrap()
+            .clone();
+        assert_eq!(digest["status"], "unchecked", "{sidecar}");
+        assert!(
+            digest["reason"].as_str().unwrap().contains("sidecar"),
+            "{digest}"
+        );
+    }
+}
+
+/// Runs `validate` on the valid chain with the given key file contents.
+fn with_key_file(contents: &[u8]) -> Output {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("keys");
+    std::fs::write(&path, contents).unwrap();
+    run(
+        &case("valid-chain"),
         &[
             "validate",
             BUCKET,
             "--public-keys",
-            "public-keys.json",
+            path.to_str().unwrap(),
             "--format",
             "json",
         ],
+    )
+}
+
+#[test]
+fn key_files_without_a_key_for_the_digests_leave_them_unchecked_not_tampered() {
+    // Another key, declared for another region (as `cloudtrail-digest keys` writes them).
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+    let other = cloudtrail_digest_testgen::TestKey::load(&keys, 2).unwrap();
+    let mut entry = other.list_entry(chrono::DateTime::UNIX_EPOCH, chrono::Utc::now());
+    entry["Region"] = "eu-west-1".into();
+    let other_region = serde_json::json!({ "PublicKeyList": [entry] });
+    for (contents, reason) in [
+        ("[]".to_owned(), "no public key in the given key files"),
+        (
+            "{\"PublicKeyList\": []}".to_owned(),
+            "no public key in the given key files",
+        ),
+        (
+            other_region.to_string(),
+            "no public key for region us-east-1 in the given key files",
+        ),
+    ] {
+        let out = with_key_file(contents.as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{contents}: {}", stderr(&out));
+        let report = json(&out);
+        for d in report["chains"][0]["digests"].as_array().unwrap() {
+            assert_eq!(d["status"], "unchecked", "{d}");
+            assert_eq!(d["reason"], reason, "{d}");
+        }
+    }
+    // A file that holds no key at all is refused in words.
+    for (contents, said) in [
+        (&b""[..], "the file is empty"),
+        (b"\x30\x03garbage", "is not an RSA public key"),
+        (b"hello", "not a key file"),
+    ] {
+        let out = with_key_file(contents);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(err.contains(said) && !err.contains("ASN.1"), "{err}");
+    }
+}
+
+#[test]
+fn the_right_key_saved_as_subject_public_key_info_verifies() {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(case("valid-chain").join("public-keys.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let pkcs1 = base64::engine::general_purpose::STANDARD
+        .decode(v["PublicKeyList"][0]["Value"].as_str().unwrap())
+        .unwrap();
+    // SubjectPublicKeyInfo around the PKCS#1 key, as `openssl rsa -pubout` writes it:
+    // SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING { 0 unused bits, PKCS#1 } }.
+    fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match body.len() {
+            n if n < 0x80 => out.push(u8::try_from(n).unwrap()),
+            n if n < 0x100 => out.extend([0x81, u8::try_from(n).unwrap()]),
+            n => out.extend([0x82, u8::try_from(n >> 8).unwrap(), (n & 0xff) as u8]),
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    let algorithm = [
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut bits = vec![0];
+    bits.extend_from_slice(&pkcs1);
+    let mut body = algorithm.to_vec();
+    body.extend(der(0x03, &bits));
+    let spki = der(0x30, &body);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        lines.join("\n")
     );
-    assert_eq!(out.status.code(), Some(2));
-    let report = json(&out);
-    let digest = report["chains"][0]["digests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["key"] == key)
-        .unwrap()
-        .clone();
-    assert_eq!(digest["status"], "unchecked");
-    assert!(
-        digest["reason"].as_str().unwrap().contains("sidecar"),
-        "{digest}"
-    );
+    let out = with_key_file(pem.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

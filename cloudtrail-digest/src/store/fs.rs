@@ -206,6 +206,11 @@ impl FsStore {
             )
         };
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
+        // `head-object` output is an object; anything else (`[]`, `null`, a string) says
+        // nothing about the object's metadata, so its digest cannot be checked.
+        if !value.is_object() {
+            return Err(bad("not a JSON object"));
+        }
         let meta = match value.get("Metadata") {
             None => BTreeMap::new(),
             Some(Value::Object(m)) => m
@@ -570,9 +575,11 @@ mod tests {
     #[test]
     fn malformed_sidecar_is_an_error() {
         let (_d, s) = store();
-        std::fs::write(s.root().join("AWSLogs/a/y.json.gz.meta.json"), b"{").unwrap();
-        let e = s.get("b", "AWSLogs/a/y.json.gz").unwrap_err();
-        assert_eq!(e.kind(), StoreErrorKind::Other);
-        assert!(e.reason().contains("sidecar"), "{e}");
+        for text in ["{", "[]", "null", "\"text\"", "7"] {
+            std::fs::write(s.root().join("AWSLogs/a/y.json.gz.meta.json"), text).unwrap();
+            let e = s.get("b", "AWSLogs/a/y.json.gz").unwrap_err();
+            assert_eq!(e.kind(), StoreErrorKind::Other, "{text}");
+            assert!(e.reason().contains("sidecar"), "{text}: {e}");
+        }
     }
 }
