@@ -39,9 +39,27 @@ pub(crate) type Sink<'s> = dyn FnMut(DigestOutcome, Option<VerifiedDigest>) + 's
 struct Walk<'s, 'k> {
     sink: &'s mut Sink<'k>,
     notices: Vec<Notice>,
-    /// Digests fetched ahead of the walk, by (bucket, key).
     /// Digests of the walk's bucket fetched ahead, by key.
     prefetched: HashMap<String, Result<Object, StoreError>>,
+    /// The last outcome, held until its predecessor is visited: a broken link is a finding
+    /// on both digests.
+    held: Option<(DigestOutcome, Option<VerifiedDigest>)>,
+}
+
+impl Walk<'_, '_> {
+    /// Hands on the outcome held, and holds this one.
+    fn emit(&mut self, outcome: DigestOutcome, verified: Option<VerifiedDigest>) {
+        if let Some((o, v)) = self.held.replace((outcome, verified)) {
+            (self.sink)(o, v);
+        }
+    }
+
+    /// Hands on the outcome held, if any.
+    fn flush(&mut self) {
+        if let Some((o, v)) = self.held.take() {
+            (self.sink)(o, v);
+        }
+    }
 }
 
 /// A parsed digest's pointer to its predecessor, with the predecessor's signature as the
@@ -68,6 +86,9 @@ struct Visit {
     outcome: DigestOutcome,
     verified: Option<VerifiedDigest>,
     next: Next,
+    /// Findings on the successor that linked here (a broken link), kept only when this
+    /// digest verified: otherwise its own failure explains the link.
+    on_successor: Vec<Finding>,
 }
 
 pub(crate) struct ChainWalker<'a, S: ObjectStore + ?Sized> {
@@ -106,6 +127,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             sink,
             notices: Vec::new(),
             prefetched: HashMap::new(),
+            held: None,
         };
         // Every listed digest must be reached; those the walk never visits are off the chain.
         let all_listed = listed.clone();
@@ -130,7 +152,10 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
                 last_start = start;
             }
-            (walk.sink)(visit.outcome, visit.verified);
+            if let Some((successor, _)) = walk.held.as_mut() {
+                successor.findings.append(&mut visit.on_successor);
+            }
+            walk.emit(visit.outcome, visit.verified);
             let (resume_from, carried, starting) = match visit.next {
                 Next::Follow(l) if !visited.contains(&(l.bucket.clone(), l.key.clone())) => {
                     key_end = DigestKey::parse(&l.key).map_or(last_start, |k| k.end_time);
@@ -148,6 +173,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             let Some((next_key, next_end)) = next else {
                 break;
             };
+            walk.flush();
             if starting {
                 walk.notices.push(Notice::Gap {
                     backfill: self.backfill,
@@ -162,6 +188,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             key = next_key;
             key_end = next_end;
         }
+        walk.flush();
         for (key, end) in all_listed.into_iter().rev() {
             if end >= self.start && !visited.contains(&(self.bucket.to_owned(), key.clone())) {
                 let outcome = self.outcome(self.bucket, &key, DigestStatus::OffChain, Some(end));
@@ -296,6 +323,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 outcome,
                 verified: None,
                 next: Next::Resume(link),
+                on_successor: Vec::new(),
             }
         };
         let object = match object {
@@ -328,6 +356,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 key: k.clone(),
                 signature: file.previous.signature.clone(),
                 claim: SuccessorClaim {
+                    successor: format!("s3://{bucket}/{key}"),
                     start: file.digest_start_time,
                     hash_value: file.previous.hash_value,
                     signature: file.previous.signature.clone(),
@@ -349,13 +378,14 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             .and_then(|m| m.get("backfill-generation-timestamp"))
             .and_then(|t| parse_time(t))
             .unwrap_or(file.digest_end_time);
-        outcome.findings = self.parsed_findings(
+        let (findings, on_successor) = self.parsed_findings(
             &digest,
             object.metadata.as_ref(),
             link.as_ref(),
             bucket,
             key,
         );
+        outcome.findings = findings;
         let signature = match self.signature(object.metadata.as_ref(), link) {
             Ok(s) => s,
             Err(status) => {
@@ -380,6 +410,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                     outcome,
                     verified: Some(verified),
                     next: own_link.map_or(Next::Starting(None), Next::Follow),
+                    on_successor,
                 }
             }
             Err(status) => fail(outcome, status, own_link),
@@ -397,7 +428,8 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     }
 
     /// Findings on a parsed digest by itself, and against what its successor recorded about
-    /// it (when the walk reached it through that successor's link), whatever its verdict.
+    /// it (when the walk reached it through that successor's link), whatever its verdict;
+    /// then the findings of a broken link on the successor.
     fn parsed_findings(
         &self,
         digest: &Digest,
@@ -405,8 +437,9 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         link: Option<&Link>,
         bucket: &str,
         key: &str,
-    ) -> Vec<Finding> {
+    ) -> (Vec<Finding>, Vec<Finding>) {
         let mut findings = checks::digest_findings(digest, self.chain, metadata);
+        let mut on_successor = Vec::new();
         if let Some(claim) = link
             .filter(|l| l.bucket == bucket && l.key == key)
             .map(|l| &l.claim)
@@ -414,9 +447,12 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             let own_signature = metadata
                 .and_then(|m| m.get("signature"))
                 .map(String::as_str);
-            findings.extend(checks::link_findings(digest, claim, own_signature));
+            let url = format!("s3://{bucket}/{key}");
+            let link = checks::link_findings(digest, &url, claim, own_signature);
+            findings.extend(link.on_predecessor);
+            on_successor = link.on_successor;
         }
-        findings
+        (findings, on_successor)
     }
 
     /// Finds the key the digest names, in its region, and verifies the signature with it.

@@ -20,9 +20,20 @@ const SHA256_WITH_RSA: &str = "SHA256withRSA";
 /// What a successor digest recorded about its predecessor.
 #[derive(Debug, Clone)]
 pub(crate) struct SuccessorClaim {
+    /// The successor, `s3://BUCKET/KEY`.
+    pub(crate) successor: String,
     pub(crate) start: DateTime<Utc>,
     pub(crate) hash_value: Option<Sha256Hash>,
     pub(crate) signature: Option<String>,
+}
+
+/// The findings of a broken link, for each of its two digests.
+#[derive(Debug, Default)]
+pub(crate) struct LinkFindings {
+    pub(crate) on_predecessor: Vec<Finding>,
+    /// Reported only when the predecessor verified: a predecessor whose own signature
+    /// fails explains the broken link by itself.
+    pub(crate) on_successor: Vec<Finding>,
 }
 
 /// Findings on a parsed digest by itself and its S3 metadata.
@@ -74,33 +85,58 @@ pub(crate) fn digest_findings(
     out.into_iter().map(Finding::new).collect()
 }
 
-/// Findings on a digest against what its successor recorded about it. `own_signature` is
-/// its signature from its own metadata, when known.
+/// Findings on a digest (`predecessor`, its `s3://` URL) against what its successor
+/// recorded about it, for both digests of the link. `own_signature` is its signature from
+/// its own metadata, when known.
 pub(crate) fn link_findings(
     digest: &Digest,
+    predecessor: &str,
     claim: &SuccessorClaim,
     own_signature: Option<&str>,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
+) -> LinkFindings {
+    let (mut pre, mut post) = (Vec::new(), Vec::new());
+    let successor = || claim.successor.clone();
+    let predecessor = || predecessor.to_owned();
     if let Some(recorded) = claim.hash_value.filter(|h| *h != digest.sha256()) {
-        out.push(FindingKind::PreviousHashMismatch {
+        let actual = digest.sha256();
+        pre.push(FindingKind::PreviousHashMismatch {
             recorded,
-            actual: digest.sha256(),
+            actual,
+            successor: successor(),
+        });
+        post.push(FindingKind::PredecessorHashMismatch {
+            recorded,
+            actual,
+            predecessor: predecessor(),
         });
     }
     if let (Some(own), Some(recorded)) = (own_signature, claim.signature.as_deref()) {
         if !own.eq_ignore_ascii_case(recorded) {
-            out.push(FindingKind::PreviousSignatureMismatch);
+            pre.push(FindingKind::PreviousSignatureMismatch {
+                successor: successor(),
+            });
+            post.push(FindingKind::PredecessorSignatureMismatch {
+                predecessor: predecessor(),
+            });
         }
     }
     let end = digest.file().digest_end_time;
     if end != claim.start {
-        out.push(FindingKind::NotContiguous {
+        pre.push(FindingKind::NotContiguous {
             end,
             successor_start: claim.start,
+            successor: successor(),
+        });
+        post.push(FindingKind::NotContiguousWithPredecessor {
+            start: claim.start,
+            predecessor_end: end,
+            predecessor: predecessor(),
         });
     }
-    out.into_iter().map(Finding::new).collect()
+    LinkFindings {
+        on_predecessor: pre.into_iter().map(Finding::new).collect(),
+        on_successor: post.into_iter().map(Finding::new).collect(),
+    }
 }
 
 /// A finding if the key was not valid when the digest was signed.

@@ -12,21 +12,56 @@ use crate::hexvalue::Sha256Hash;
 #[serde(tag = "finding", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FindingKind {
-    /// Its SHA-256 is not the `previousDigestHashValue` its successor recorded.
+    /// Its SHA-256 is not the `previousDigestHashValue` its successor recorded (a broken
+    /// link: the successor has [`FindingKind::PredecessorHashMismatch`] when this digest
+    /// verified).
     PreviousHashMismatch {
         /// What the successor recorded.
         recorded: Sha256Hash,
         /// SHA-256 of this digest's inflated bytes.
         actual: Sha256Hash,
+        /// The successor, `s3://BUCKET/KEY`.
+        successor: String,
     },
     /// Its signature is not the `previousDigestSignature` its successor recorded.
-    PreviousSignatureMismatch,
+    PreviousSignatureMismatch {
+        /// The successor, `s3://BUCKET/KEY`.
+        successor: String,
+    },
     /// Its `digestEndTime` is not its successor's `digestStartTime`.
     NotContiguous {
         /// This digest's end.
         end: DateTime<Utc>,
         /// The successor's start.
         successor_start: DateTime<Utc>,
+        /// The successor, `s3://BUCKET/KEY`.
+        successor: String,
+    },
+    /// Its `previousDigestHashValue` is not the SHA-256 of the (verified) predecessor it
+    /// links to: the other side of [`FindingKind::PreviousHashMismatch`].
+    PredecessorHashMismatch {
+        /// What this digest recorded.
+        recorded: Sha256Hash,
+        /// SHA-256 of the predecessor's inflated bytes.
+        actual: Sha256Hash,
+        /// The predecessor, `s3://BUCKET/KEY`.
+        predecessor: String,
+    },
+    /// Its `previousDigestSignature` is not the signature of the (verified) predecessor it
+    /// links to.
+    PredecessorSignatureMismatch {
+        /// The predecessor, `s3://BUCKET/KEY`.
+        predecessor: String,
+    },
+    /// Its `digestStartTime` is not the `digestEndTime` of the (verified) predecessor it
+    /// links to.
+    NotContiguousWithPredecessor {
+        /// This digest's start.
+        start: DateTime<Utc>,
+        /// The predecessor's end.
+        predecessor_end: DateTime<Utc>,
+        /// The predecessor, `s3://BUCKET/KEY`.
+        predecessor: String,
     },
     /// `previousDigestHashAlgorithm` is not `SHA-256`.
     PreviousHashAlgorithm {
@@ -98,16 +133,27 @@ impl Finding {
     /// A finding with its message.
     pub fn new(kind: FindingKind) -> Self {
         let message = match &kind {
-            FindingKind::PreviousHashMismatch { recorded, actual } => format!(
-                "its SHA-256 {actual} is not the previousDigestHashValue {recorded} its successor recorded"
+            FindingKind::PreviousHashMismatch { recorded, actual, successor } => format!(
+                "its SHA-256 {actual} is not the previousDigestHashValue {recorded} its successor {successor} recorded"
             ),
-            FindingKind::PreviousSignatureMismatch => {
-                "its signature is not the previousDigestSignature its successor recorded".into()
-            }
-            FindingKind::NotContiguous { end, successor_start } => format!(
-                "its digestEndTime {} is not its successor's digestStartTime {}",
+            FindingKind::PreviousSignatureMismatch { successor } => format!(
+                "its signature is not the previousDigestSignature its successor {successor} recorded"
+            ),
+            FindingKind::NotContiguous { end, successor_start, successor } => format!(
+                "its digestEndTime {} is not the digestStartTime {} of its successor {successor}",
                 time(*end),
                 time(*successor_start)
+            ),
+            FindingKind::PredecessorHashMismatch { recorded, actual, predecessor } => format!(
+                "its previousDigestHashValue {recorded} is not the SHA-256 {actual} of its predecessor {predecessor}"
+            ),
+            FindingKind::PredecessorSignatureMismatch { predecessor } => format!(
+                "its previousDigestSignature is not the signature of its predecessor {predecessor}"
+            ),
+            FindingKind::NotContiguousWithPredecessor { start, predecessor_end, predecessor } => format!(
+                "its digestStartTime {} is not the digestEndTime {} of its predecessor {predecessor}",
+                time(*start),
+                time(*predecessor_end)
             ),
             FindingKind::PreviousHashAlgorithm { algorithm } => {
                 format!("previousDigestHashAlgorithm is {algorithm}, not SHA-256")

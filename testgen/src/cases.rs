@@ -147,18 +147,32 @@ impl Case {
     }
 }
 
-/// The finding on a digest whose bytes are not what its successor recorded.
-fn hash_mismatch(actual_json: &[u8], recorded_json: &[u8]) -> String {
-    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+fn url(key: &str) -> String {
+    format!("s3://{}/{key}", standard_trail().bucket)
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+}
+
+/// The finding on a digest whose bytes are not what its successor (`successor`, a key)
+/// recorded.
+fn hash_mismatch(actual_json: &[u8], recorded_json: &[u8], successor: &str) -> String {
     format!(
-        "INVALID: its SHA-256 {} is not the previousDigestHashValue {} its successor recorded",
+        "INVALID: its SHA-256 {} is not the previousDigestHashValue {} its successor {} recorded",
         sha(actual_json),
-        sha(recorded_json)
+        sha(recorded_json),
+        url(successor)
     )
 }
 
-const SIGNATURE_MISMATCH: &str =
-    "INVALID: its signature is not the previousDigestSignature its successor recorded";
+/// The finding on a digest whose signature is not what its successor recorded.
+fn signature_mismatch(successor: &str) -> String {
+    format!(
+        "INVALID: its signature is not the previousDigestSignature its successor {} recorded",
+        url(successor)
+    )
+}
 
 /// Edits a digest's JSON text and re-signs it with the test key, so that its signature
 /// verifies and only a check beyond the reference's can catch the edit.
@@ -368,7 +382,7 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         case.set_digest_json(&d[2].key, edited.as_bytes());
         let verdict = format!(
             "INVALID: signature verification failed | {}",
-            hash_mismatch(edited.as_bytes(), &d[2].json)
+            hash_mismatch(edited.as_bytes(), &d[2].json, &d[3].key)
         );
         case.expect_digest(&d[2], &verdict);
         case.exit = 1;
@@ -381,7 +395,7 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         case.set_digest_json(&d[1].key, &pretty);
         let verdict = format!(
             "INVALID: signature verification failed | {}",
-            hash_mismatch(&pretty, &d[1].json)
+            hash_mismatch(&pretty, &d[1].json, &d[2].key)
         );
         case.expect_digest(&d[1], &verdict);
         case.exit = 1;
@@ -395,7 +409,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         sig.replace_range(0..1, flipped);
         case.expect_digest(
             &d[2],
-            &format!("INVALID: signature verification failed | {SIGNATURE_MISMATCH}"),
+            &format!(
+                "INVALID: signature verification failed | {}",
+                signature_mismatch(&d[3].key)
+            ),
         );
         case.exit = 1;
         cases.push(case);
@@ -421,7 +438,10 @@ pub fn all(keys: Vec<TestKey>) -> Vec<Case> {
         meta.insert("signature".into(), "zz".repeat(256));
         case.expect_digest(
             &d[2],
-            &format!("INVALID: signature verification failed (signature is not hex) | {SIGNATURE_MISMATCH}"),
+            &format!(
+                "INVALID: signature verification failed (signature is not hex) | {}",
+                signature_mismatch(&d[3].key)
+            ),
         );
         case.exit = 1;
         cases.push(case);
@@ -641,9 +661,13 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         edit_and_resign(&mut case, &d[3], k, |t| {
             t.replacen(&field(&t, "previousDigestHashValue"), &wrong, 1)
         });
-        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&d[2].json));
-        case.expect_digest(&d[2], &format!("INVALID: its SHA-256 {sha} is not the previousDigestHashValue {wrong} its successor recorded"));
+        let sha = sha(&d[2].json);
+        let (pre, post) = (url(&d[2].key), url(&d[3].key));
+        // A broken link between two digests that both verify: a finding on each.
+        case.expect_digest(&d[2], &format!("INVALID: its SHA-256 {sha} is not the previousDigestHashValue {wrong} its successor {post} recorded"));
         restore_logs(&mut case, &d[2]);
+        case.expect_digest(&d[3], &format!("INVALID: its previousDigestHashValue {wrong} is not the SHA-256 {sha} of its predecessor {pre}"));
+        restore_logs(&mut case, &d[3]);
         case.exit = 1;
         cases.push(case);
     }
@@ -653,8 +677,16 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         edit_and_resign(&mut case, &d[3], k, |t| {
             t.replacen(&d[2].signature, &other, 1)
         });
-        case.expect_digest(&d[2], SIGNATURE_MISMATCH);
+        case.expect_digest(&d[2], &signature_mismatch(&d[3].key));
         restore_logs(&mut case, &d[2]);
+        case.expect_digest(
+            &d[3],
+            &format!(
+                "INVALID: its previousDigestSignature is not the signature of its predecessor {}",
+                url(&d[2].key)
+            ),
+        );
+        restore_logs(&mut case, &d[3]);
         case.exit = 1;
         cases.push(case);
     }
@@ -667,8 +699,10 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
                 1,
             )
         });
-        case.expect_digest(&d[2], "INVALID: its digestEndTime 2024-03-01T03:12:34Z is not its successor's digestStartTime 2024-03-01T03:17:34Z");
+        case.expect_digest(&d[2], &format!("INVALID: its digestEndTime 2024-03-01T03:12:34Z is not the digestStartTime 2024-03-01T03:17:34Z of its successor {}", url(&d[3].key)));
         restore_logs(&mut case, &d[2]);
+        case.expect_digest(&d[3], &format!("INVALID: its digestStartTime 2024-03-01T03:17:34Z is not the digestEndTime 2024-03-01T03:12:34Z of its predecessor {}", url(&d[2].key)));
+        restore_logs(&mut case, &d[3]);
         case.exit = 1;
         cases.push(case);
     }
@@ -682,9 +716,9 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         edit_and_resign(&mut case, &d[3], k, |t| {
             t.replacen(&start_of(3), &start_of(4), 1)
         });
-        case.expect_digest(&d[3], "INVALID: digestEndTime is not after digestStartTime");
+        case.expect_digest(&d[3], &format!("INVALID: digestEndTime is not after digestStartTime | INVALID: its digestStartTime 2024-03-01T04:12:34Z is not the digestEndTime 2024-03-01T03:12:34Z of its predecessor {}", url(&d[2].key)));
         restore_logs(&mut case, &d[3]);
-        case.expect_digest(&d[2], "INVALID: its digestEndTime 2024-03-01T03:12:34Z is not its successor's digestStartTime 2024-03-01T04:12:34Z");
+        case.expect_digest(&d[2], &format!("INVALID: its digestEndTime 2024-03-01T03:12:34Z is not the digestStartTime 2024-03-01T04:12:34Z of its successor {}", url(&d[3].key)));
         restore_logs(&mut case, &d[2]);
         case.exit = 1;
         cases.push(case);

@@ -88,9 +88,11 @@ impl PublicKeySet {
                     "{what} is not an RSA public key (PKCS#1 RSAPublicKey or SubjectPublicKeyInfo)"
                 )))
             }
-            Err(Unusable::TooLarge(bits)) => return Err(format(format!(
+            Err(Unusable::TooLarge(bits)) => {
+                return Err(format(format!(
                 "{what} is an RSA key of {bits} bits, larger than the {MAX_KEY_BITS} bits verified"
-            ))),
+            )))
+            }
         }
         let mut set = Self::new();
         set.insert(key);
