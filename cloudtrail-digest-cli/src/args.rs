@@ -102,6 +102,11 @@ pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
 
+    /// Judge what is due as of this UTC time: a digest not due yet then is pending, not
+    /// missing [default: now; for a directory made by `mirror`, when it was captured].
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub(crate) as_of: Option<DateTime<Utc>>,
+
     /// Also print valid files (text format).
     #[arg(long, short)]
     pub(crate) verbose: bool,

@@ -1,11 +1,11 @@
 //! Everything that knows about AWS: configuration and credentials (`aws-config`'s standard
 //! chain), the S3 client for a bucket's own region, CloudTrail `ListPublicKeys` and
-//! `GetTrail`/`DescribeTrails`. The only file that talks to AWS APIs other than S3 reads.
+//! the clients the other modules use.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::primitives::DateTime as AwsTime;
@@ -23,41 +23,6 @@ pub(crate) struct Aws {
     pub(crate) runtime: Runtime,
     config: SdkConfig,
     s3_endpoint: Option<String>,
-}
-
-/// A trail ARN: `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TrailArn {
-    pub(crate) arn: String,
-    /// The trail's home region.
-    pub(crate) region: String,
-    pub(crate) name: String,
-}
-
-impl TrailArn {
-    pub(crate) fn parse(arn: &str) -> Result<Self> {
-        let parts: Vec<&str> = arn.split(':').collect();
-        match parts.as_slice() {
-            ["arn", _, "cloudtrail", region, _, resource] if !region.is_empty() => {
-                if let Some(name) = resource.strip_prefix("trail/").filter(|n| !n.is_empty()) {
-                    return Ok(Self {
-                        arn: arn.to_owned(),
-                        region: (*region).to_owned(),
-                        name: name.to_owned(),
-                    });
-                }
-            }
-            _ => {}
-        }
-        bail!("invalid trail ARN {arn:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME")
-    }
-}
-
-/// Where a trail delivers its files.
-#[derive(Debug, Clone)]
-pub(crate) struct Trail {
-    pub(crate) bucket: String,
-    pub(crate) prefix: String,
 }
 
 fn aws_time(t: DateTime<Utc>) -> AwsTime {
@@ -130,7 +95,7 @@ impl Aws {
         }
     }
 
-    fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+    pub(crate) fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
             .region(Region::new(region.to_owned()))
             .build();
@@ -173,41 +138,6 @@ impl Aws {
                 }
             }
             Ok(entries)
-        })
-    }
-
-    /// The bucket and prefix of a trail, from `GetTrail` (then `DescribeTrails`) in the
-    /// trail's home region, taken from its ARN.
-    pub(crate) fn trail(&self, trail: &TrailArn) -> Result<Trail> {
-        let arn = trail.arn.as_str();
-        let client = self.cloudtrail(&trail.region);
-        self.runtime.block_on(async {
-            let found = match client.get_trail().name(arn).send().await {
-                Ok(out) => out.trail().cloned(),
-                Err(get_error) => {
-                    let out = client
-                        .describe_trails()
-                        .trail_name_list(arn)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            anyhow!(
-                                "cannot look up trail {arn}: GetTrail: {}; DescribeTrails: {}",
-                                DisplayErrorContext(&get_error),
-                                DisplayErrorContext(&e)
-                            )
-                        })?;
-                    out.trail_list().first().cloned()
-                }
-            };
-            let trail = found.ok_or_else(|| anyhow!("trail {arn} not found"))?;
-            let bucket = trail
-                .s3_bucket_name()
-                .ok_or_else(|| anyhow!("trail {arn} has no S3 bucket"))?;
-            Ok(Trail {
-                bucket: bucket.to_owned(),
-                prefix: trail.s3_key_prefix().unwrap_or_default().to_owned(),
-            })
         })
     }
 }
@@ -287,30 +217,5 @@ impl KeySource for CloudTrailKeys<'_> {
             set.extend(more);
         }
         Ok(set.get(fingerprint).cloned())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_trail_arns() {
-        let t = TrailArn::parse("arn:aws:cloudtrail:eu-west-1:111122223333:trail/main").unwrap();
-        assert_eq!((t.region.as_str(), t.name.as_str()), ("eu-west-1", "main"));
-        for bad in [
-            "arn:aws:s3:::bucket",
-            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/",
-            "trail/main",
-            "arn:aws:cloudtrail::1:trail/x",
-        ] {
-            assert!(
-                TrailArn::parse(bad)
-                    .unwrap_err()
-                    .to_string()
-                    .contains("invalid trail ARN"),
-                "{bad}"
-            );
-        }
     }
 }

@@ -6,6 +6,7 @@ mod keys;
 mod mirror;
 mod progress;
 mod render;
+mod trails;
 mod validate;
 
 use std::io;

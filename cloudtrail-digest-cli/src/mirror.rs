@@ -49,7 +49,8 @@ struct Entry {
     last_modified: Option<String>,
 }
 
-/// The manifest: what was copied from where, with each object's SHA-256.
+/// The manifest: what was copied from where, with each object's SHA-256, and CloudTrail's
+/// record of the trails at the time of the copy.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Manifest {
     tool_version: String,
@@ -57,6 +58,12 @@ pub(crate) struct Manifest {
     pub(crate) bucket: String,
     prefix: String,
     created: DateTime<Utc>,
+    /// When the bucket was listed: `validate DIR` judges what was due as of then.
+    #[serde(default)]
+    pub(crate) captured_at: Option<DateTime<Utc>>,
+    /// CloudTrail's record of each trail copied (`GetTrail`, `GetTrailStatus`), as read.
+    #[serde(default)]
+    pub(crate) trail_records: Vec<cloudtrail_digest::TrailRecord>,
     filters: Value,
     complete: bool,
     objects: Vec<Entry>,
@@ -98,7 +105,9 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let earlier = check_target(&args.dir, &bucket)?;
-    let (keys, mut not_copied) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
+    let captured_at = Utc::now();
+    let (keys, mut not_copied, chains) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
+    let trail_records = crate::trails::records(&aws, chains.iter());
     let copier = Copier {
         dir: &args.dir,
         done: Mutex::new(Done::default()),
@@ -141,6 +150,8 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         bucket: bucket.clone(),
         prefix,
         created: Utc::now(),
+        captured_at: Some(captured_at),
+        trail_records,
         filters: json!({
             "account_ids": selection.account_ids,
             "regions": selection.regions,
@@ -171,21 +182,29 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
 }
 
 /// The keys to copy: the digests of the selected chains in range (with a margin), every
-/// stray key under their digest folders, and the log files of their locations in range.
-/// Folders that are not date folders are returned as not copied.
+/// stray key under their digest folders, and the log files of their locations in range;
+/// with the selected chains. Folders that are not date folders, and listings that failed,
+/// are returned as not copied.
 fn keys_to_copy<S: ObjectStore>(
     store: &S,
     bucket: &str,
     prefix: &str,
     selection: &Selection,
-) -> Result<(Vec<String>, Vec<NotCopied>)> {
+) -> Result<(Vec<String>, Vec<NotCopied>, Vec<cloudtrail_digest::ChainId>)> {
     let found = discover_under(store, bucket, prefix, selection)
         .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
     let from = selection.start.map(|s| s - MARGIN);
     let to = selection.end.map(|e| e + MARGIN);
     let mut keys = BTreeSet::new();
     let mut strays = found.unrecognized.clone();
+    let mut failures = found.failures.clone();
     let mut locations = found.log_locations.clone();
+    let chains = found
+        .chains
+        .keys()
+        .filter(|c| selection.matches(c))
+        .cloned()
+        .collect();
     for (chain, digests) in found.chains.iter().filter(|(c, _)| selection.matches(c)) {
         locations.insert(chain.location.clone());
         keys.extend(
@@ -207,14 +226,10 @@ fn keys_to_copy<S: ObjectStore>(
     });
     for location in selected {
         let start = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let (logs, more) = list_logs(store, bucket, location, start, to).with_context(|| {
-            format!(
-                "cannot list the log files of s3://{bucket}/{}",
-                location.log_prefix()
-            )
-        })?;
-        keys.extend(logs.into_iter().map(|(k, _)| k));
-        strays.extend(more);
+        let listing = list_logs(store, bucket, location, start, to);
+        keys.extend(listing.logs.into_iter().map(|(k, _)| k));
+        strays.extend(listing.unrecognized);
+        failures.extend(listing.failures);
     }
     // Stray keys are evidence too; a stray folder's contents were never listed.
     let mut not_copied = Vec::new();
@@ -228,7 +243,11 @@ fn keys_to_copy<S: ObjectStore>(
             keys.insert(stray.key);
         }
     }
-    Ok((keys.into_iter().collect(), not_copied))
+    not_copied.extend(failures.into_iter().map(|f| NotCopied {
+        key: f.prefix,
+        reason: format!("cannot list it: {}", f.reason),
+    }));
+    Ok((keys.into_iter().collect(), not_copied, chains))
 }
 
 /// What the copy has done so far.

@@ -101,6 +101,15 @@ pub(crate) fn text(
             sanitize(original)
         )?;
     }
+    for failure in &report.listing_failures {
+        let message = file_line(
+            "Listing",
+            &report.bucket,
+            &failure.prefix,
+            &format!("UNCHECKED: cannot list it: {}", failure.reason),
+        );
+        lines.status(&message, true)?;
+    }
     for unrecognized in &report.unrecognized_keys {
         let message = file_line(
             "Unrecognized key",
@@ -138,10 +147,16 @@ fn location_text(location: &LocationReport, lines: &mut Lines<'_>) -> io::Result
         sanitize(&location.location.log_prefix())
     );
     if location.no_digests {
-        let message = format!(
-            "Log files\t{folder}\tINVALID: {} log files and no digest of any trail covering them",
-            location.unlisted.len()
-        );
+        let n = location.unlisted.len();
+        let message = match &location.deleted {
+            Some(evidence) => format!(
+                "Log files\t{folder}\tINVALID: {n} log files and no digest of any trail, yet {}: the digests were deleted",
+                sanitize(&evidence.text())
+            ),
+            None => format!(
+                "Log files\t{folder}\tNOT COVERED: {n} log files and no digest of any trail: either log file validation was off or every digest was deleted"
+            ),
+        };
         lines.status(&message, true)?;
     }
     if let Some(reason) = &location.not_checked {
@@ -155,7 +170,7 @@ fn location_text(location: &LocationReport, lines: &mut Lines<'_>) -> io::Result
             &log.key,
             log.status.verdict_text(),
         );
-        lines.status(&message, true)?;
+        lines.status(&message, log.status.severity() != Severity::Valid)?;
     }
     Ok(())
 }
@@ -233,14 +248,29 @@ fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io
         }
     }
     for notice in &chain.notices {
-        if let Notice::MissingDigests { backfill, from, to } = notice {
-            let prefix = if *backfill { "(backfill) " } else { "" };
-            let message = format!(
-                "{prefix}Digest files\tending {} to {}\tINVALID: not found (every hourly digest of this range is missing)",
-                display(*from),
-                display(*to)
-            );
-            lines.status(&message, true)?;
+        match notice {
+            Notice::MissingDigests { backfill, from, to } => {
+                let prefix = if *backfill { "(backfill) " } else { "" };
+                let message = format!(
+                    "{prefix}Digest files\tending {} to {}\tINVALID: not found (every hourly digest of this range is missing)",
+                    display(*from),
+                    display(*to)
+                );
+                lines.status(&message, true)?;
+            }
+            Notice::NewestDeleted {
+                after,
+                count,
+                evidence,
+            } => {
+                let message = format!(
+                    "Digest files\tending after {}\tINVALID: the {count} hourly digests after the newest one found were deleted: {}",
+                    display(*after),
+                    sanitize(&evidence.text())
+                );
+                lines.status(&message, true)?;
+            }
+            _ => {}
         }
     }
     moved_hint(chain, lines)?;
@@ -318,11 +348,16 @@ fn coverage_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
     for span in chain
         .coverage
         .iter()
-        .filter(|s| s.state.severity() != Severity::Valid)
+        .filter(|s| !matches!(s.state, CoverageState::Verified | CoverageState::Empty))
     {
+        let reason = span
+            .reason
+            .as_ref()
+            .map(|r| format!(": {}", sanitize(&r.text())))
+            .unwrap_or_default();
         writeln!(
             lines.out,
-            "  {} {} to {}",
+            "  {} {} to {}{reason}",
             span.state.label(),
             display(span.from),
             display(span.to)

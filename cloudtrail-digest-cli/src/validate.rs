@@ -10,9 +10,10 @@ use cloudtrail_digest::{
 };
 
 use crate::args::{FilterArgs, Format, RequestPayer, S3Args, ValidateArgs};
-use crate::aws::{Aws, CloudTrailKeys, TrailArn};
+use crate::aws::{Aws, CloudTrailKeys};
 use crate::progress::Bar;
 use crate::render;
+use crate::trails;
 
 /// The exit code of a report: 1 on any integrity finding, else 2 if a file could not be
 /// read, else 3 if coverage is incomplete, else 0.
@@ -46,6 +47,8 @@ pub(crate) fn filter_selection(filter: &FilterArgs) -> Result<Selection> {
         start: filter.start_time,
         end: filter.end_time,
         omit_valid_logs: false,
+        as_of: None,
+        trail_records: Vec::new(),
     };
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s > e {
@@ -60,9 +63,10 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
     // Text prints valid log files only with --verbose; JSON is the record of every file.
     selection.omit_valid_logs = args.format == Format::Text && !args.verbose;
     if let Some(arn) = &args.trail_arn {
-        let name = TrailArn::parse(arn)?.name;
+        let name = trails::parse_arn(arn)?.name;
         selection.trail_name = selection.trail_name.or(Some(name));
     }
+    selection.as_of = args.as_of;
     Ok(selection)
 }
 
@@ -96,10 +100,10 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         Some(b) => b,
         None => &(),
     };
-    let (report, read_from) = if is_s3 {
-        run_s3(args, &selection, progress)?
+    let (report, read_from, as_of) = if is_s3 {
+        run_s3(args, selection.clone(), progress)?
     } else {
-        run_dir(args, &selection, progress)?
+        run_dir(args, selection.clone(), progress)?
     };
     let inputs = Inputs {
         read_from,
@@ -117,6 +121,7 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         trail_name: selection.trail_name.clone(),
         start_time: selection.start,
         end_time: selection.end,
+        as_of,
     };
     if let Some(b) = &bar {
         b.finish();
@@ -156,13 +161,18 @@ pub(crate) struct Inputs {
     pub(crate) trail_name: Option<String>,
     pub(crate) start_time: Option<chrono::DateTime<chrono::Utc>>,
     pub(crate) end_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the bucket was judged: digests not due by then are pending.
+    pub(crate) as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// A report, where it was read from, and the time it was judged at.
+type Outcome = (Report, String, Option<chrono::DateTime<chrono::Utc>>);
 
 fn run_dir(
     args: &ValidateArgs,
-    selection: &Selection,
+    mut selection: Selection,
     progress: &dyn Progress,
-) -> Result<(Report, String)> {
+) -> Result<Outcome> {
     let Some(dir) = args.source.as_deref().map(std::path::Path::new) else {
         bail!("nothing to validate: give s3://BUCKET[/PREFIX], --trail-arn or a directory");
     };
@@ -173,6 +183,13 @@ fn run_dir(
         bail!("validating a directory needs --public-keys FILE (save them with `cloudtrail-digest keys`)");
     }
     let manifest = crate::mirror::read_manifest(dir)?;
+    // A mirror carries CloudTrail's record of its trails and when it was captured: the copy
+    // is judged as the bucket was then.
+    if let Some(m) = &manifest {
+        selection.trail_records.clone_from(&m.trail_records);
+        selection.as_of = selection.as_of.or(m.captured_at);
+    }
+    selection.as_of = selection.as_of.or_else(|| Some(chrono::Utc::now()));
     let bucket = match (&args.bucket, &args.original_bucket, manifest) {
         (Some(b), _, _) | (None, Some(b), _) => b.clone(),
         (None, None, Some(m)) => m.bucket,
@@ -191,9 +208,9 @@ fn run_dir(
     let store = FsStore::new(dir, bucket.clone())
         .with_context(|| format!("cannot open {}", dir.display()))?;
     let found =
-        discover_under(&store, &bucket, "", selection).context("cannot list the bucket copy")?;
-    let report = validate_with_progress(&store, &bucket, &keys, &found, selection, progress)?;
-    Ok((report, dir.display().to_string()))
+        discover_under(&store, &bucket, "", &selection).context("cannot list the bucket copy")?;
+    let report = validate_with_progress(&store, &bucket, &keys, &found, &selection, progress)?;
+    Ok((report, dir.display().to_string(), selection.as_of))
 }
 
 /// The range the keys must cover: the selection's, else the digests found.
@@ -212,9 +229,9 @@ fn key_range(
 
 fn run_s3(
     args: &ValidateArgs,
-    selection: &Selection,
+    mut selection: Selection,
     progress: &dyn Progress,
-) -> Result<(Report, String)> {
+) -> Result<Outcome> {
     let aws = Aws::load(
         args.s3.aws.profile.as_deref(),
         args.s3.endpoint_url.as_deref(),
@@ -226,29 +243,59 @@ fn run_s3(
         Some(s) => bail!("{s}: give either a directory or s3://BUCKET[/PREFIX], not both with --trail-arn/--s3-bucket"),
         None => None,
     };
-    let from_trail = match (&args.trail_arn, &args.s3_bucket, &from_url) {
-        (Some(arn), None, None) => Some(aws.trail(&TrailArn::parse(arn)?)?),
-        _ => None,
+    // The trail named by ARN: where it delivers, from CloudTrail's record of it.
+    let from_trail = match &args.trail_arn {
+        Some(arn) => {
+            let region = trails::parse_arn(arn)?.region;
+            let record = trails::record(&aws, arn, None, &region);
+            let Some(config) = record.config.clone() else {
+                bail!(
+                    "cannot look up trail {arn}: {}",
+                    record.unavailable.as_deref().unwrap_or("not found")
+                );
+            };
+            Some((record, config))
+        }
+        None => None,
     };
+    let trail_config = from_trail
+        .as_ref()
+        .filter(|_| args.s3_bucket.is_none() && from_url.is_none())
+        .map(|(_, c)| c);
+    if let Some(c) = trail_config.filter(|c| c.s3_bucket_name.is_none()) {
+        bail!("trail {} has no S3 bucket", c.name);
+    }
     let bucket = args
         .s3_bucket
         .clone()
         .or_else(|| from_url.as_ref().map(|u| u.0.clone()))
-        .or_else(|| from_trail.as_ref().map(|t| t.bucket.clone()))
+        .or_else(|| trail_config.and_then(|c| c.s3_bucket_name.clone()))
         .context("no bucket: give s3://BUCKET, --s3-bucket or --trail-arn")?;
     let prefix = args
         .s3_prefix
         .clone()
         .or_else(|| from_url.as_ref().map(|u| u.1.clone()))
-        .or_else(|| from_trail.as_ref().map(|t| t.prefix.clone()))
+        .or_else(|| trail_config.map(|c| c.s3_key_prefix.clone().unwrap_or_default()))
         .unwrap_or_default();
     let store = s3_store(&aws, &args.s3, &bucket);
-    let found = discover_under(&store, &bucket, &prefix, selection)
+    let found = discover_under(&store, &bucket, &prefix, &selection)
         .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+    selection.as_of = selection.as_of.or_else(|| Some(chrono::Utc::now()));
+    selection.trail_records =
+        trails::records(&aws, found.chains.keys().filter(|c| selection.matches(c)));
+    if let Some((record, _)) = from_trail {
+        if !selection
+            .trail_records
+            .iter()
+            .any(|r| r.trail_arn == record.trail_arn)
+        {
+            selection.trail_records.push(record);
+        }
+    }
     let file_keys;
     let api_keys;
     let keys: &dyn KeySource = if args.public_keys.is_empty() {
-        let (start, end) = key_range(&found, selection);
+        let (start, end) = key_range(&found, &selection);
         api_keys = CloudTrailKeys::new(&aws, start, end);
         &api_keys
     } else {
@@ -260,11 +307,11 @@ fn run_s3(
         // Digests and logs name the original bucket: read them from this one.
         Some(original) => {
             let copy = CopyOf::new(store, original.clone(), bucket);
-            validate_with_progress(&copy, original, keys, &found, selection, progress)?
+            validate_with_progress(&copy, original, keys, &found, &selection, progress)?
         }
-        None => validate_with_progress(&store, &bucket, keys, &found, selection, progress)?,
+        None => validate_with_progress(&store, &bucket, keys, &found, &selection, progress)?,
     };
-    Ok((report, read_from))
+    Ok((report, read_from, selection.as_of))
 }
 
 #[cfg(test)]

@@ -363,6 +363,19 @@ fn key_files_without_a_key_for_the_digests_leave_them_unchecked_not_tampered() {
     }
 }
 
+/// A DER element: tag, definite length, body.
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let byte = |n: usize| u8::try_from(n & 0xff).unwrap();
+    match body.len() {
+        n if n < 0x80 => out.push(byte(n)),
+        n if n < 0x100 => out.extend([0x81, byte(n)]),
+        n => out.extend([0x82, byte(n >> 8), byte(n)]),
+    }
+    out.extend_from_slice(body);
+    out
+}
+
 #[test]
 fn the_right_key_saved_as_subject_public_key_info_verifies() {
     use base64::Engine as _;
@@ -373,16 +386,6 @@ fn the_right_key_saved_as_subject_public_key_info_verifies() {
         .unwrap();
     // SubjectPublicKeyInfo around the PKCS#1 key, as `openssl rsa -pubout` writes it:
     // SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING { 0 unused bits, PKCS#1 } }.
-    fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        match body.len() {
-            n if n < 0x80 => out.push(u8::try_from(n).unwrap()),
-            n if n < 0x100 => out.extend([0x81, u8::try_from(n).unwrap()]),
-            n => out.extend([0x82, u8::try_from(n >> 8).unwrap(), (n & 0xff) as u8]),
-        }
-        out.extend_from_slice(body);
-        out
-    }
     let algorithm = [
         0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
     ];

@@ -8,7 +8,9 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{bucket_of, case_keys, cases_dir, cli, cloudtrail, comparable, json, S3Server};
+use support::{
+    bucket_of, case_keys, cases_dir, cli, cloudtrail, comparable, json, S3Server, StubTrail,
+};
 
 /// Cases with findings of every kind the mirror must carry: signatures in metadata,
 /// deleted, altered and injected files.
@@ -63,8 +65,13 @@ fn a_mirror_revalidates_offline_with_the_online_verdicts() {
         );
         let (online, offline) = (json(&online), json(&offline));
         // The sidecars carry what S3 said, so even the objects' identifiers agree.
+        // CloudTrail's records were read at the two runs' own times.
         let strip_inputs = |mut v: Value| {
-            v.as_object_mut().unwrap().remove("inputs");
+            let map = v.as_object_mut().unwrap();
+            map.remove("inputs");
+            for record in map["trail_records"].as_array_mut().unwrap() {
+                record.as_object_mut().unwrap().remove("read_at");
+            }
             v
         };
         assert_eq!(
@@ -206,4 +213,73 @@ fn a_copied_bucket_verifies_under_its_original_name() {
     assert!(stdout(&text).starts_with(&format!(
         "Validating s3://evidence-copy/ as a copy of bucket {bucket}"
     )));
+}
+
+#[test]
+fn a_mirror_keeps_cloudtrails_record_so_the_copy_proves_what_the_bucket_proved() {
+    use chrono::TimeZone as _;
+    let rt = support::runtime();
+    let dir = cases_dir().join("newest-digests-deleted");
+    let bucket = bucket_of(&dir);
+    let s3 = S3Server::start(&rt);
+    s3.load(&rt, &dir.join(&bucket), &bucket);
+    let ct = cloudtrail(&rt, case_keys(&dir));
+    let delivered = chrono::Utc.with_ymd_and_hms(2024, 3, 1, 6, 14, 34).unwrap();
+    let mut trail = StubTrail::new(&bucket, "");
+    trail.status = serde_json::json!({
+        "IsLogging": true,
+        "LatestDigestDeliveryTime": delivered.timestamp(),
+    });
+    ct.state.lock().unwrap().trails.insert(
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events".into(),
+        trail,
+    );
+    let url = format!("s3://{bucket}");
+    let copy = tempfile::tempdir().unwrap();
+    let target = copy.path().to_str().unwrap();
+    let mirrored = cli(&dir, &["mirror", &url, target], &s3, &ct);
+    assert_eq!(mirrored.status.code(), Some(0), "{mirrored:?}");
+    let m = manifest(copy.path());
+    assert_eq!(
+        m["trail_records"][0]["status"]["latest_digest_delivery_time"],
+        "2024-03-01T06:14:34Z"
+    );
+    assert!(m["captured_at"].is_string());
+    // Offline, with the CloudTrail stub forgetting the trail: the copy's own record tells.
+    ct.state.lock().unwrap().trails.clear();
+    let keys = dir.join("public-keys.json");
+    let offline = cli(
+        &dir,
+        &[
+            "validate",
+            target,
+            "--public-keys",
+            keys.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(offline.status.code(), Some(1), "{}", stdout(&offline));
+    let report = json(&offline);
+    assert_eq!(report["chains"][0]["notices"][0]["kind"], "newest_deleted");
+    // The same copy without its manifest cannot tell: incomplete, never tampered.
+    std::fs::remove_file(copy.path().join("cloudtrail-digest-manifest.json")).unwrap();
+    let bare = cli(
+        &dir,
+        &[
+            "validate",
+            target,
+            "--bucket",
+            &bucket,
+            "--public-keys",
+            keys.to_str().unwrap(),
+        ],
+        &s3,
+        &ct,
+    );
+    assert_eq!(bare.status.code(), Some(3), "{}", stdout(&bare));
+    assert!(stdout(&bare)
+        .contains("either log file validation was turned off or the newest digests were deleted"));
 }

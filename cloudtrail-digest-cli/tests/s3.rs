@@ -231,7 +231,7 @@ fn trail_arn_finds_bucket_and_prefix_with_get_trail() {
     let arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events";
     ct.state.lock().unwrap().trails.insert(
         arn.into(),
-        ("example-trail-bucket".into(), "cloudtrail/prod".into()),
+        support::StubTrail::new("example-trail-bucket", "cloudtrail/prod"),
     );
     let out = cli(
         &dir,
@@ -591,4 +591,197 @@ fn the_server_pages_list_objects_v1_like_v2_and_tells_the_bucket_location() {
             .location_constraint()
             .is_none_or(|c| c.as_str().is_empty() || c.as_str() == "us-east-1"));
     });
+}
+
+/// The `newest-digests-deleted` case served with CloudTrail's record of its trail: the
+/// digests ending 04:12:34, 05:12:34 and 06:12:34 are gone, its log files go on to 05:42.
+fn newest_deleted_with_record(
+    rt: &tokio::runtime::Runtime,
+    trail: support::StubTrail,
+) -> (PathBuf, S3Server, CloudTrailStub) {
+    let dir = cases_dir().join("newest-digests-deleted");
+    let s3 = S3Server::start(rt);
+    s3.load(
+        rt,
+        &dir.join("example-trail-bucket"),
+        "example-trail-bucket",
+    );
+    let ct = cloudtrail(rt, case_keys(&dir));
+    let arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events";
+    ct.state.lock().unwrap().trails.insert(arn.into(), trail);
+    (dir, s3, ct)
+}
+
+/// 2024-03-01 at `h`:`m`:34, in epoch seconds.
+fn at(h: u32, m: u32) -> i64 {
+    use chrono::TimeZone as _;
+    chrono::Utc
+        .with_ymd_and_hms(2024, 3, 1, h, m, 34)
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn newest_digests_deleted_are_tampering_online_by_cloudtrails_own_record() {
+    let rt = support::runtime();
+    let mut trail = support::StubTrail::new("example-trail-bucket", "");
+    // CloudTrail delivered the digest ending 06:12:34 at 06:14:34.
+    trail.status = serde_json::json!({ "IsLogging": true, "LatestDigestDeliveryTime": at(6, 14) });
+    let (dir, s3, ct) = newest_deleted_with_record(&rt, trail);
+    let out = cli(
+        &dir,
+        &["validate", "s3://example-trail-bucket", "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let chain = &report["chains"][0];
+    let inferred: Vec<&str> = chain["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "not_found" && d["inferred"] == true)
+        .map(|d| d["end_time"].as_str().unwrap())
+        .collect();
+    // Due an hour before CloudTrail's latest delivery: 04:12:34 and 05:12:34 (06:12:34 may
+    // be the very digest delivered at 06:14:34, or not yet: not covered).
+    assert_eq!(inferred, ["2024-03-01T05:12:34Z", "2024-03-01T04:12:34Z"]);
+    let notice = chain["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "newest_deleted")
+        .expect("a newest_deleted notice");
+    assert_eq!(notice["evidence"], "cloud_trail_record");
+    assert_eq!(notice["count"], 2);
+    assert_eq!(
+        report["trail_records"][0]["status"]["latest_digest_delivery_time"],
+        "2024-03-01T06:14:34Z"
+    );
+    let calls = ct.state.lock().unwrap().calls.clone();
+    assert!(calls.iter().any(|(t, _)| t == "GetTrailStatus"));
+    // The text says why.
+    let text = cli(&dir, &["validate", "s3://example-trail-bucket"], &s3, &ct);
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        err.contains("INVALID: the 2 hourly digests after the newest one found were deleted: CloudTrail's record of arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cloudtrails_record_of_validation_off_or_logging_stopped_is_said_not_tampering() {
+    let rt = support::runtime();
+    let stopped_at = at(3, 20);
+    let mut off = support::StubTrail::new("example-trail-bucket", "");
+    off.validation = false;
+    off.status = serde_json::json!({ "IsLogging": true, "LatestDigestDeliveryTime": at(3, 14) });
+    let mut stopped = support::StubTrail::new("example-trail-bucket", "");
+    stopped.status = serde_json::json!({
+        "IsLogging": false,
+        "StopLoggingTime": stopped_at,
+        "LatestDigestDeliveryTime": at(3, 14),
+    });
+    // Delivering to another bucket now: the record says nothing about this one.
+    let moved = support::StubTrail {
+        bucket: "another-bucket".into(),
+        status: serde_json::json!({ "IsLogging": true, "LatestDigestDeliveryTime": at(9, 0) }),
+        ..support::StubTrail::new("", "")
+    };
+    for (trail, reason) in [
+        (off, "validation_off"),
+        (stopped, "logging_stopped"),
+        (moved, "digests_stop"),
+    ] {
+        let (dir, s3, ct) = newest_deleted_with_record(&rt, trail);
+        let out = cli(
+            &dir,
+            &["validate", "s3://example-trail-bucket", "--format", "json"],
+            &s3,
+            &ct,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{reason}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json(&out);
+        let tail = report["chains"][0]["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["state"] == "not_covered")
+            .unwrap()
+            .clone();
+        assert_eq!(tail["reason"], reason, "{tail}");
+        assert_eq!(tail["from"], "2024-03-01T03:12:34Z");
+    }
+}
+
+#[test]
+fn a_live_trail_validated_up_to_now_is_verified() {
+    use chrono::{Duration, Utc};
+    // A trail whose newest digest ended 20 minutes ago, with a log file since, and
+    // CloudTrail's record of a delivery 15 minutes ago.
+    let rt = support::runtime();
+    let keys_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
+    let key = cloudtrail_digest_testgen::TestKey::load(&keys_dir, 1).unwrap();
+    let spec = cloudtrail_digest_testgen::cases::standard_trail();
+    let now = Utc::now();
+    let start = now - Duration::minutes(20) - Duration::hours(3);
+    let mut tree = cloudtrail_digest_testgen::Tree::default();
+    let mut g = cloudtrail_digest_testgen::Generator::new(5);
+    g.chain(
+        &mut tree,
+        &spec,
+        &[&key],
+        start,
+        &[cloudtrail_digest_testgen::Hour::default(); 3],
+        None,
+    );
+    g.unlisted_log(&mut tree, &spec, now - Duration::minutes(3));
+    let tmp = tempfile::tempdir().unwrap();
+    tree.write(&tmp.path().join(&spec.bucket)).unwrap();
+    let s3 = S3Server::start(&rt);
+    s3.load(&rt, &tmp.path().join(&spec.bucket), &spec.bucket);
+    let entry = key.list_entry(now - Duration::days(1), now + Duration::days(1));
+    let ct = cloudtrail(&rt, vec![entry]);
+    let mut trail = support::StubTrail::new(&spec.bucket, "");
+    trail.status = serde_json::json!({
+        "IsLogging": true,
+        "LatestDigestDeliveryTime": (now - Duration::minutes(15)).timestamp(),
+    });
+    ct.state.lock().unwrap().trails.insert(
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events".into(),
+        trail,
+    );
+    let url = format!("s3://{}", spec.bucket);
+    let out = cli(
+        tmp.path(),
+        &["validate", &url, "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["locations"][0]["unlisted"][0]["status"], "pending");
+    let states: Vec<&str> = report["chains"][0]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["verified", "pending"]);
 }

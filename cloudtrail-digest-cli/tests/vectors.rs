@@ -70,13 +70,21 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
             let verdict = match l["status"].as_str().unwrap_or_default() {
                 "injected" => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
                 "not_covered" => "NOT COVERED: no verified digest covers its delivery time",
+                "pending" => {
+                    "PENDING: delivered after the newest digest, whose successor is not due yet"
+                }
                 other => other,
             };
             out.insert(key, verdict.to_owned());
         }
         if loc["no_digests"] == Value::Bool(true) {
             let key = format!("Log files\ts3://{bucket}/{}", log_prefix(loc));
-            out.insert(key, "INVALID: no digest".to_owned());
+            let verdict = if loc["deleted"].is_null() {
+                "NOT COVERED: no digest"
+            } else {
+                "INVALID: no digest"
+            };
+            out.insert(key, verdict.to_owned());
         }
     }
     out

@@ -347,6 +347,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             }
         };
         let file = digest.file();
+        outcome.starting = file.previous == crate::digest::PreviousDigest::default();
         outcome.start_time = Some(file.digest_start_time);
         outcome.end_time = Some(file.digest_end_time);
         outcome.sha256 = Some(digest.sha256());

@@ -1,16 +1,21 @@
 //! Coverage: which hours of a chain are verified, and which log files no digest lists.
 //!
 //! Pure functions over the walk's outcomes. The timeline splits the requested range at
-//! every digest's window and gives each piece the worst state of the digests covering it;
-//! a piece no digest covers is *not covered* (validation or logging was off, or digests
-//! are gone). A log file no digest lists is *injected* when its delivery time lies well
-//! inside verified coverage, and *not covered* otherwise: it cannot be verified, but
-//! nothing proves it does not belong.
+//! every digest's window and gives each piece the worst state of the digests covering it.
+//! A piece no digest covers takes what is known about it (an annotation): *before
+//! validation started* (before a chain's starting digest, where no log file was delivered),
+//! *pending* (after the newest digest, while its successor is not due yet), or *not
+//! covered*, with the reason when one is known. A log file no digest lists is *injected*
+//! when its delivery time lies well inside verified coverage, *pending* when its digest is
+//! not due yet, and *not covered* otherwise: it cannot be verified, but nothing proves it
+//! does not belong.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+
+use crate::record::Silence;
 
 use crate::layout::Location;
 use crate::report::{DigestOutcome, DigestStatus, Severity, TimeRange};
@@ -24,7 +29,14 @@ pub enum CoverageState {
     Verified,
     /// A verified digest that lists no log file covers it.
     Empty,
-    /// No digest covers it: validation or logging was off, or nothing was delivered.
+    /// Before a chain's verified starting digest, with no log file delivered: validation
+    /// had not started (a trail created, a region enabled, an account joined), nothing to
+    /// cover.
+    BeforeStart,
+    /// After a chain's newest digest, while the next one is not due yet (a live trail's
+    /// last hour).
+    Pending,
+    /// No digest covers it: validation or logging was off, or digests are gone.
     NotCovered,
     /// Its digest has no signature to verify it with (a local copy without metadata).
     Unverified,
@@ -40,7 +52,7 @@ impl CoverageState {
     /// How this state counts.
     pub fn severity(self) -> Severity {
         match self {
-            Self::Verified | Self::Empty => Severity::Valid,
+            Self::Verified | Self::Empty | Self::BeforeStart | Self::Pending => Severity::Valid,
             Self::NotCovered | Self::Unverified => Severity::Incomplete,
             Self::Unchecked => Severity::Unchecked,
             Self::Missing | Self::Invalid => Severity::Invalid,
@@ -52,6 +64,8 @@ impl CoverageState {
         match self {
             Self::Verified => "verified",
             Self::Empty => "empty",
+            Self::BeforeStart => "before validation started",
+            Self::Pending => "pending",
             Self::NotCovered => "not covered",
             Self::Unverified => "unverified",
             Self::Unchecked => "unchecked",
@@ -73,8 +87,93 @@ impl CoverageState {
     }
 }
 
+/// Why a span no digest covers is not covered, where something tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CoverageReason {
+    /// A new chain starts after it (a starting digest): validation or logging was off.
+    ChainGap,
+    /// Log files were delivered before the chain's starting digest: validation had not
+    /// started while logging had.
+    LogsBeforeStart,
+    /// CloudTrail's record says log file validation is turned off.
+    ValidationOff,
+    /// CloudTrail's record says logging stopped (at this time, if it says when).
+    LoggingStopped {
+        /// `StopLoggingTime`.
+        at: Option<DateTime<Utc>>,
+    },
+    /// CloudTrail's record reports an error delivering digests.
+    DigestDeliveryError {
+        /// `LatestDigestDeliveryError`.
+        error: String,
+    },
+    /// The digests stop while this location's log files go on, and nothing tells whether
+    /// validation was turned off or the newest digests were deleted.
+    DigestsStop {
+        /// End of the newest digest.
+        last_digest: DateTime<Utc>,
+        /// The newest log file found after it.
+        logs_until: DateTime<Utc>,
+    },
+    /// This region's digests stop while the trail's go on elsewhere: the region was removed
+    /// from the trail or disabled, or its newest digests were deleted.
+    RegionStops {
+        /// End of the newest digest here.
+        last_digest: DateTime<Utc>,
+        /// End of the trail's newest verified digest elsewhere, or its latest delivery.
+        trail_until: DateTime<Utc>,
+    },
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl CoverageReason {
+    /// The reason in words.
+    pub fn text(&self) -> String {
+        match self {
+            Self::ChainGap => "a new chain starts after it: validation or logging was off".into(),
+            Self::LogsBeforeStart => {
+                "log files were delivered before validation started".into()
+            }
+            Self::ValidationOff => {
+                "CloudTrail says log file validation is turned off".into()
+            }
+            Self::LoggingStopped { at: Some(at) } => {
+                format!("CloudTrail says logging stopped at {}", time(*at))
+            }
+            Self::LoggingStopped { at: None } => "CloudTrail says logging is stopped".into(),
+            Self::DigestDeliveryError { error } => {
+                format!("CloudTrail reports a digest delivery error: {error}")
+            }
+            Self::DigestsStop { last_digest, logs_until } => format!(
+                "digests stop at {} while log files continue to {}: either log file validation was turned off or the newest digests were deleted",
+                time(*last_digest),
+                time(*logs_until)
+            ),
+            Self::RegionStops { last_digest, trail_until } => format!(
+                "this region's digests stop at {} while the trail's continue to {}: the region was removed from the trail or disabled, or its newest digests were deleted",
+                time(*last_digest),
+                time(*trail_until)
+            ),
+        }
+    }
+
+    /// The reason CloudTrail's record gives for a silence.
+    pub(crate) fn of(silence: Silence) -> Self {
+        match silence {
+            Silence::ValidationOff => Self::ValidationOff,
+            Silence::LoggingStopped(at) => Self::LoggingStopped { at },
+            Silence::DeliveryError(error) => Self::DigestDeliveryError { error },
+        }
+    }
+}
+
 /// A span of a chain's timeline with one state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CoverageSpan {
     /// Start (inclusive).
     pub from: DateTime<Utc>,
@@ -82,6 +181,21 @@ pub struct CoverageSpan {
     pub to: DateTime<Utc>,
     /// Its state.
     pub state: CoverageState,
+    /// Why it is not covered, where something tells.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CoverageReason>,
+}
+
+impl CoverageSpan {
+    /// A span without a reason.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>, state: CoverageState) -> Self {
+        Self {
+            from,
+            to,
+            state,
+            reason: None,
+        }
+    }
 }
 
 /// The window a digest covers: its start and end times, or the hour before the end time in
@@ -94,8 +208,13 @@ fn window(digest: &DigestOutcome) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 
 /// The timeline of `requested`, from the chain's digests (standard and backfill), oldest
 /// first, adjacent spans of the same state merged. A sweep over the windows' ends, so
-/// linear in the number of digests after sorting.
-pub fn timeline(digests: &[DigestOutcome], requested: TimeRange) -> Vec<CoverageSpan> {
+/// linear in the number of digests after sorting. Time no digest covers takes the state of
+/// the annotation over it (sorted, not overlapping), else *not covered*.
+pub fn timeline(
+    digests: &[DigestOutcome],
+    requested: TimeRange,
+    annotations: &[CoverageSpan],
+) -> Vec<CoverageSpan> {
     // (time, state, +1 opening / -1 closing), clipped to the request.
     let mut events: Vec<(DateTime<Utc>, CoverageState, i64)> = Vec::new();
     for d in digests {
@@ -119,22 +238,63 @@ pub fn timeline(digests: &[DigestOutcome], requested: TimeRange) -> Vec<Coverage
             *open.entry(state).or_default() += delta;
         }
         let to = events.peek().map_or(requested.end, |(t, _, _)| *t);
-        let state = open
-            .iter()
-            .rev()
-            .find(|(_, n)| **n > 0)
-            .map_or(CoverageState::NotCovered, |(s, _)| *s);
-        match spans.last_mut() {
-            Some(last) if last.state == state => last.to = to,
-            _ => spans.push(CoverageSpan {
-                from: at,
-                to,
-                state,
-            }),
+        match open.iter().rev().find(|(_, n)| **n > 0) {
+            Some((state, _)) => push(&mut spans, CoverageSpan::new(at, to, *state)),
+            None => uncovered(&mut spans, at, to, annotations),
         }
         at = to;
     }
     spans
+}
+
+/// Appends `span`, merged into the last one if it continues it with the same state.
+fn push(spans: &mut Vec<CoverageSpan>, span: CoverageSpan) {
+    match spans.last_mut() {
+        Some(last)
+            if last.state == span.state && last.reason == span.reason && last.to == span.from =>
+        {
+            last.to = span.to;
+        }
+        _ => spans.push(span),
+    }
+}
+
+/// Appends the time from `from` to `to` that no digest covers, split by the annotations.
+fn uncovered(
+    spans: &mut Vec<CoverageSpan>,
+    mut from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    annotations: &[CoverageSpan],
+) {
+    let first = annotations.partition_point(|a| a.to <= from);
+    for a in &annotations[first..] {
+        if a.from >= to {
+            break;
+        }
+        if a.from > from {
+            push(
+                spans,
+                CoverageSpan::new(from, a.from, CoverageState::NotCovered),
+            );
+        }
+        let end = a.to.min(to);
+        push(
+            spans,
+            CoverageSpan {
+                from: from.max(a.from),
+                to: end,
+                state: a.state,
+                reason: a.reason.clone(),
+            },
+        );
+        from = end;
+    }
+    if from < to {
+        push(
+            spans,
+            CoverageSpan::new(from, to, CoverageState::NotCovered),
+        );
+    }
 }
 
 /// Whole hours in a span, rounded to the nearest.
@@ -148,6 +308,8 @@ pub fn hours(span: &CoverageSpan) -> i64 {
 pub enum UnlistedStatus {
     /// Delivered inside verified coverage, yet no digest lists it: injected.
     Injected,
+    /// Delivered after the newest digest, whose successor is not due yet.
+    Pending,
     /// Delivered where no verified digest covers it: it cannot be verified.
     NotCovered,
 }
@@ -157,6 +319,7 @@ impl UnlistedStatus {
     pub fn severity(self) -> Severity {
         match self {
             Self::Injected => Severity::Invalid,
+            Self::Pending => Severity::Valid,
             Self::NotCovered => Severity::Incomplete,
         }
     }
@@ -165,6 +328,7 @@ impl UnlistedStatus {
     pub fn verdict_text(self) -> &'static str {
         match self {
             Self::Injected => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
+            Self::Pending => "PENDING: delivered after the newest digest, whose successor is not due yet",
             Self::NotCovered => "NOT COVERED: no verified digest covers its delivery time",
         }
     }
@@ -186,30 +350,59 @@ pub struct UnlistedLog {
 /// after it is named, possibly into the next digest's hour.
 pub const DELIVERY_SLACK: Duration = Duration::minutes(15);
 
-/// Classifies a log file named at `t`, given the verified spans (verified or empty) of
-/// every chain at its location.
-pub fn classify(t: DateTime<Utc>, verified: &[(DateTime<Utc>, DateTime<Utc>)]) -> UnlistedStatus {
-    let (mut from, to) = (t - Duration::minutes(1), t + DELIVERY_SLACK);
-    // The spans are sorted by start; walk them, extending what is covered from `from`.
-    for (s, e) in verified {
+/// Classifies a log file named at `t`, given the spans (sorted by start) of every chain
+/// at its location that are verified (`good`: verified or empty) and those whose digest is
+/// not due yet (`pending`).
+pub fn classify(
+    t: DateTime<Utc>,
+    good: &[(DateTime<Utc>, DateTime<Utc>)],
+    pending: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> UnlistedStatus {
+    let window = (t - Duration::minutes(1), t + DELIVERY_SLACK);
+    if covers(window, good.iter()) {
+        return UnlistedStatus::Injected;
+    }
+    let mut settled: Vec<_> = good.iter().chain(pending).copied().collect();
+    settled.sort_unstable();
+    if covers(window, settled.iter()) && overlaps(window, pending) {
+        UnlistedStatus::Pending
+    } else {
+        UnlistedStatus::NotCovered
+    }
+}
+
+/// Whether spans sorted by start cover `[from, to]`.
+fn covers<'a>(
+    (mut from, to): (DateTime<Utc>, DateTime<Utc>),
+    spans: impl Iterator<Item = &'a (DateTime<Utc>, DateTime<Utc>)>,
+) -> bool {
+    for (s, e) in spans {
         if *s <= from && *e > from {
             from = *e;
             if from >= to {
-                return UnlistedStatus::Injected;
+                return true;
             }
         }
     }
-    UnlistedStatus::NotCovered
+    false
 }
 
-/// The verified spans of timelines, sorted by start, for [`classify`].
-pub fn verified_spans<'a>(
+fn overlaps(
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    spans: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> bool {
+    spans.iter().any(|(s, e)| *s < to && *e > from)
+}
+
+/// The spans of timelines in `states`, sorted by start, for [`classify`].
+pub fn spans_in<'a>(
     timelines: impl IntoIterator<Item = &'a [CoverageSpan]>,
+    states: &[CoverageState],
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut out: Vec<_> = timelines
         .into_iter()
         .flatten()
-        .filter(|s| s.state.severity() == Severity::Valid)
+        .filter(|s| states.contains(&s.state))
         .map(|s| (s.from, s.to))
         .collect();
     out.sort_unstable();
@@ -234,16 +427,74 @@ pub struct LocationReport {
     pub logs_found: u64,
     /// Those no digest lists.
     pub unlisted: Vec<UnlistedLog>,
-    /// Log files exist in the range but no digest of any trail does: an integrity finding.
+    /// Log files exist in the range but no digest of any trail does: validation was off,
+    /// or every digest was deleted. Incomplete coverage, unless `deleted` says which.
     pub no_digests: bool,
+    /// What proves the digests of this location were deleted, when something does: an
+    /// integrity finding.
+    pub deleted: Option<DeletionEvidence>,
     /// Why unlisted log files were not classified, if they were not.
     pub not_checked: Option<String>,
+}
+
+/// What proves that digests were deleted after the newest one found (or all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "evidence", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeletionEvidence {
+    /// CloudTrail's `GetTrailStatus` says the trail delivered digests until a time for
+    /// which none is here.
+    CloudTrailRecord {
+        /// The trail.
+        trail_arn: String,
+        /// `LatestDigestDeliveryTime`.
+        latest_digest_delivery: DateTime<Utc>,
+        /// When the record was read.
+        read_at: DateTime<Utc>,
+    },
+    /// This location's log files go on past its newest digest while the trail's digests
+    /// elsewhere (or CloudTrail's record) show validation still on.
+    LogsContinue {
+        /// The newest log file found here.
+        logs_until: DateTime<Utc>,
+        /// Until when the trail is shown to validate.
+        trail_until: DateTime<Utc>,
+    },
+}
+
+impl DeletionEvidence {
+    /// The evidence in words.
+    pub fn text(&self) -> String {
+        match self {
+            Self::CloudTrailRecord {
+                trail_arn,
+                latest_digest_delivery,
+                read_at,
+            } => format!(
+                "CloudTrail's record of {trail_arn} (read at {}) says it delivered digests until {}",
+                time(*read_at),
+                time(*latest_digest_delivery)
+            ),
+            Self::LogsContinue {
+                logs_until,
+                trail_until,
+            } => format!(
+                "log files here continue to {} while the trail validated until {}",
+                time(*logs_until),
+                time(*trail_until)
+            ),
+        }
+    }
 }
 
 impl LocationReport {
     /// The worst severity here.
     pub fn severity(&self) -> Severity {
-        let no_digests = self.no_digests.then_some(Severity::Invalid);
+        let no_digests = self.no_digests.then_some(if self.deleted.is_some() {
+            Severity::Invalid
+        } else {
+            Severity::Incomplete
+        });
         let skipped = self.not_checked.as_ref().map(|_| Severity::Incomplete);
         self.unlisted
             .iter()
@@ -294,6 +545,7 @@ mod tests {
                 start: at(1, 30),
                 end: at(8, 0),
             },
+            &[],
         );
         let got: Vec<_> = t.iter().map(|s| (s.from, s.to, s.state)).collect();
         assert_eq!(
@@ -310,12 +562,74 @@ mod tests {
     }
 
     #[test]
+    fn uncovered_time_takes_the_annotations_over_it() {
+        use CoverageState::{BeforeStart, NotCovered, Pending, Verified};
+        let digests = [
+            digest(2, DigestStatus::Valid, 1),
+            digest(3, DigestStatus::Valid, 1),
+        ];
+        let annotations = [
+            CoverageSpan::new(at(0, 0), at(2, 0), BeforeStart),
+            CoverageSpan {
+                from: at(4, 0),
+                to: at(5, 0),
+                state: NotCovered,
+                reason: Some(CoverageReason::ValidationOff),
+            },
+            CoverageSpan::new(at(5, 30), at(9, 0), Pending),
+        ];
+        let t = timeline(
+            &digests,
+            TimeRange {
+                start: at(1, 0),
+                end: at(6, 0),
+            },
+            &annotations,
+        );
+        let got: Vec<_> = t
+            .iter()
+            .map(|s| (s.from, s.to, s.state, s.reason.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (at(1, 0), at(2, 0), BeforeStart, None),
+                (at(2, 0), at(4, 0), Verified, None),
+                (
+                    at(4, 0),
+                    at(5, 0),
+                    NotCovered,
+                    Some(CoverageReason::ValidationOff)
+                ),
+                (at(5, 0), at(5, 30), NotCovered, None),
+                (at(5, 30), at(6, 0), Pending, None),
+            ]
+        );
+        assert!(t.iter().all(|s| s.from < s.to));
+    }
+
+    #[test]
     fn a_log_is_injected_only_well_inside_verified_coverage() {
         let verified = [(at(1, 0), at(2, 0)), (at(2, 0), at(3, 0))];
-        assert_eq!(classify(at(1, 59), &verified), UnlistedStatus::Injected);
-        assert_eq!(classify(at(2, 50), &verified), UnlistedStatus::NotCovered);
-        assert_eq!(classify(at(1, 0), &verified), UnlistedStatus::NotCovered);
-        assert_eq!(classify(at(1, 1), &verified), UnlistedStatus::Injected);
-        assert_eq!(classify(at(4, 0), &verified), UnlistedStatus::NotCovered);
+        let classify = |t| classify(t, &verified, &[]);
+        assert_eq!(classify(at(1, 59)), UnlistedStatus::Injected);
+        assert_eq!(classify(at(2, 50)), UnlistedStatus::NotCovered);
+        assert_eq!(classify(at(1, 0)), UnlistedStatus::NotCovered);
+        assert_eq!(classify(at(1, 1)), UnlistedStatus::Injected);
+        assert_eq!(classify(at(4, 0)), UnlistedStatus::NotCovered);
+    }
+
+    #[test]
+    fn a_log_whose_digest_is_not_due_is_pending() {
+        let verified = [(at(1, 0), at(2, 0))];
+        let pending = [(at(2, 0), at(3, 0))];
+        let classify = |t| classify(t, &verified, &pending);
+        assert_eq!(classify(at(1, 30)), UnlistedStatus::Injected);
+        // Its window reaches into the pending hour: its digest may simply not be due yet.
+        assert_eq!(classify(at(1, 50)), UnlistedStatus::Pending);
+        assert_eq!(classify(at(2, 30)), UnlistedStatus::Pending);
+        // Past the pending hour: not covered.
+        assert_eq!(classify(at(2, 50)), UnlistedStatus::NotCovered);
+        assert_eq!(classify(at(0, 30)), UnlistedStatus::NotCovered);
     }
 }

@@ -38,12 +38,16 @@ mod hexvalue;
 pub mod keys;
 pub mod layout;
 mod listed;
+mod listing;
 mod logbatch;
 mod logscan;
 mod progress;
+pub mod record;
 pub mod report;
 pub mod signing;
 pub mod store;
+mod tail;
+mod unlisted;
 mod verify;
 
 pub use digest::{Digest, DigestFile, DigestFormatError, LogFileEntry};
@@ -53,8 +57,9 @@ pub use keys::{
     KeyFileError, KeySource, PublicKey, PublicKeySet, SignatureError, Validity, VerifiedDigest,
 };
 pub use layout::{ChainId, DigestKey, Location, LogKey};
-pub use logscan::list_logs;
+pub use logscan::{list_logs, LogListing};
 pub use progress::Progress;
+pub use record::{TrailConfig, TrailRecord, TrailStatus};
 pub use report::{
     ChainReport, DigestOutcome, DigestStatus, Finding, FindingKind, LogOutcome, LogStatus, Notice,
     Report, Severity,

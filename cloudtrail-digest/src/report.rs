@@ -4,11 +4,15 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::coverage::{self, CoverageSpan, LocationReport};
+use crate::coverage::{
+    self, CoverageReason, CoverageSpan, CoverageState, DeletionEvidence, LocationReport,
+};
 pub use crate::findings::{Finding, FindingKind};
 use crate::hexvalue::{Fingerprint, Sha256Hash};
 use crate::layout::ChainId;
+use crate::record::TrailRecord;
 use crate::store::ObjectInfo;
+use crate::tail::Tail;
 
 /// How a verdict counts toward the outcome of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -231,6 +235,9 @@ pub struct DigestOutcome {
     pub signature_source: Option<SignatureSource>,
     /// SHA-256 of its inflated bytes, when it parsed.
     pub sha256: Option<Sha256Hash>,
+    /// Whether it starts a chain (its `previousDigest*` fields are null): validation or
+    /// logging started, or started again, at its start.
+    pub starting: bool,
     /// The log files it lists, checked only if it verified; without the valid ones when
     /// the selection asked to omit them.
     pub logs: Vec<LogOutcome>,
@@ -277,6 +284,7 @@ impl DigestOutcome {
             verified_with: None,
             signature_source: None,
             sha256: None,
+            starting: false,
             logs: Vec::new(),
             log_counts: Counts::default(),
             findings: Vec::new(),
@@ -325,6 +333,17 @@ pub enum Notice {
     },
     /// No digest of the chain lies in the requested range.
     NoDigests,
+    /// The hourly digests after the newest one found are missing, and something proves
+    /// CloudTrail delivered them: an integrity finding (each is a `not_found` digest).
+    NewestDeleted {
+        /// End of the newest digest found.
+        after: DateTime<Utc>,
+        /// How many hourly digests are missing after it.
+        count: u64,
+        /// What proves it.
+        #[serde(flatten)]
+        evidence: DeletionEvidence,
+    },
     /// Hourly digests missing between two times, too many to report one by one: an
     /// integrity finding.
     MissingDigests {
@@ -341,7 +360,7 @@ impl Notice {
     /// How this notice counts.
     pub fn severity(&self) -> Severity {
         match self {
-            Self::MissingDigests { .. } => Severity::Invalid,
+            Self::MissingDigests { .. } | Self::NewestDeleted { .. } => Severity::Invalid,
             _ => Severity::Incomplete,
         }
     }
@@ -427,6 +446,10 @@ pub struct ChainReport {
     pub log_counts: Counts,
     /// The requested range split by coverage state, oldest first.
     pub coverage: Vec<CoverageSpan>,
+    /// What is known of the time no digest covers (before the starting digest, chain gaps,
+    /// after the newest digest), sorted.
+    #[serde(skip)]
+    annotations: Vec<CoverageSpan>,
 }
 
 impl ChainReport {
@@ -442,6 +465,19 @@ impl ChainReport {
         if digests.is_empty() {
             notices.push(Notice::NoDigests);
         }
+        let mut annotations: Vec<CoverageSpan> = notices
+            .iter()
+            .filter_map(|n| match n {
+                Notice::Gap { from, to, .. } => Some(CoverageSpan {
+                    from: *from,
+                    to: *to,
+                    state: CoverageState::NotCovered,
+                    reason: Some(CoverageReason::ChainGap),
+                }),
+                _ => None,
+            })
+            .collect();
+        annotations.extend(before_start(&digests, requested));
         let mut report = Self {
             chain,
             bucket,
@@ -453,37 +489,82 @@ impl ChainReport {
             backfill_digest_counts: Counts::default(),
             log_counts: Counts::default(),
             coverage: Vec::new(),
+            annotations,
         };
         report.recount();
         report
     }
 
-    /// Adds digests found missing after the walk (newest first, before the others). When
-    /// no end was requested (`open_end`), the requested range grows to the newest missing
-    /// digest or to `newest_file`, whichever is later.
-    pub(crate) fn add_missing(
-        &mut self,
-        missing: Vec<DigestOutcome>,
-        open_end: bool,
-        newest_file: Option<DateTime<Utc>>,
-    ) {
-        let end = missing
-            .iter()
-            .filter_map(|d| d.end_time)
-            .chain(newest_file)
-            .max()
-            .filter(|e| open_end && *e > self.requested.end);
-        if missing.is_empty() && end.is_none() {
-            return;
-        }
-        if let Some(end) = end {
+    /// Adds what follows the newest digest: the digests proven missing (newest first,
+    /// before the others), what is known of the rest, and, when no end was requested
+    /// (`open_end`), the range grown as far as the tail reaches.
+    pub(crate) fn add_tail(&mut self, tail: Tail, after: DateTime<Utc>, open_end: bool) {
+        let Tail {
+            reach,
+            missing,
+            rest,
+            evidence,
+            annotations,
+        } = tail;
+        let newest_missing = missing.first().copied();
+        if let Some(end) = reach
+            .max(newest_missing)
+            .filter(|e| open_end && *e > self.requested.end)
+        {
             self.requested.end = end;
         }
-        if !missing.is_empty() {
+        if !missing.is_empty() || rest.is_some() {
             self.notices.retain(|n| *n != Notice::NoDigests);
         }
+        if let Some(evidence) = evidence {
+            self.notices.push(Notice::NewestDeleted {
+                after,
+                count: missing.len() as u64,
+                evidence,
+            });
+        }
+        if let Some((from, to)) = rest {
+            self.notices.push(Notice::MissingDigests {
+                backfill: false,
+                from,
+                to,
+            });
+        }
+        let missing = missing
+            .into_iter()
+            .map(|end| DigestOutcome::inferred_missing(&self.chain, &self.bucket, end, false));
         self.digests.splice(0..0, missing);
+        self.annotations.extend(annotations);
+        self.annotations.sort_by_key(|a| a.from);
         self.recount();
+    }
+
+    /// The spans whose digest is not due yet, beyond the requested range too (a log file
+    /// named near its end may be listed by a digest not due yet).
+    pub(crate) fn pending(&self) -> impl Iterator<Item = &CoverageSpan> {
+        self.annotations
+            .iter()
+            .chain(&self.coverage)
+            .filter(|s| s.state == CoverageState::Pending)
+    }
+
+    /// Marks the time before the starting digest as not covered when log files were
+    /// delivered in it (`delivered`: their times): validation had not started while
+    /// logging had.
+    pub(crate) fn logs_before_start(&mut self, delivered: impl Iterator<Item = DateTime<Utc>>) {
+        let Some(head) = self
+            .annotations
+            .iter_mut()
+            .find(|a| a.state == CoverageState::BeforeStart)
+        else {
+            return;
+        };
+        let mut delivered = delivered;
+        if delivered.any(|t| t >= head.from && t < head.to) {
+            head.state = CoverageState::NotCovered;
+            head.reason = Some(CoverageReason::LogsBeforeStart);
+            self.recount();
+        }
     }
 
     /// Recomputes counts, the found range and the coverage timeline from the digests.
@@ -512,7 +593,7 @@ impl ChainReport {
                 });
             }
         }
-        self.coverage = coverage::timeline(&self.digests, requested);
+        self.coverage = coverage::timeline(&self.digests, requested, &self.annotations);
     }
 
     /// The worst severity in this chain, notices included.
@@ -531,12 +612,34 @@ impl ChainReport {
     }
 }
 
+/// The time before a chain's oldest standard digest, when that digest verified and starts
+/// the chain: validation had not started there (unless log files say otherwise).
+fn before_start(digests: &[DigestOutcome], requested: TimeRange) -> Option<CoverageSpan> {
+    let oldest = digests
+        .iter()
+        .filter(|d| !d.backfill && d.status != DigestStatus::OffChain)
+        .filter_map(|d| d.start_time.map(|s| (s, d)))
+        .min_by_key(|(s, _)| *s)?;
+    let (start, digest) = oldest;
+    (digest.status == DigestStatus::Valid && digest.starting && start > requested.start)
+        .then(|| CoverageSpan::new(requested.start, start, CoverageState::BeforeStart))
+}
+
 /// A key under `CloudTrail-Digest/` that is not a digest key, so belongs to no chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnrecognizedKey {
     /// The key.
     pub key: String,
     /// Why it is not a digest key.
+    pub reason: String,
+}
+
+/// A listing that failed: what it should have listed is unchecked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListingFailure {
+    /// The prefix listed.
+    pub prefix: String,
+    /// Why it failed.
     pub reason: String,
 }
 
@@ -552,19 +655,25 @@ pub struct Report {
     /// The log files of each location, with those no digest lists.
     pub locations: Vec<LocationReport>,
     /// Keys under a `CloudTrail-Digest/` or `CloudTrail/` folder that are not digest or
-    /// log keys.
+    /// log keys, and entries a listing returned outside the prefix asked for.
     pub unrecognized_keys: Vec<UnrecognizedKey>,
+    /// Listings that failed: what they should have listed is unchecked.
+    pub listing_failures: Vec<ListingFailure>,
+    /// CloudTrail's records of the trails, as given to the run.
+    pub trail_records: Vec<TrailRecord>,
 }
 
 impl Report {
     /// The worst severity of the run. No chain at all is incomplete coverage.
     pub fn severity(&self) -> Severity {
         let unrecognized = (!self.unrecognized_keys.is_empty()).then_some(Severity::Incomplete);
+        let failures = (!self.listing_failures.is_empty()).then_some(Severity::Unchecked);
         self.chains
             .iter()
             .map(ChainReport::severity)
             .chain(self.locations.iter().map(LocationReport::severity))
             .chain(unrecognized)
+            .chain(failures)
             .max()
             .unwrap_or(Severity::Incomplete)
     }

@@ -10,11 +10,13 @@ use crate::error::{list_error, Error, Result};
 use crate::keys::KeySource;
 use crate::layout::{ChainId, DigestKey, Location, LogKey};
 use crate::listed::ListedLogs;
+use crate::listing::Lister;
 use crate::logbatch::LogChecker;
-use crate::logscan;
 use crate::progress::Progress;
-use crate::report::{ChainReport, Report, TimeRange, UnrecognizedKey};
-use crate::store::ObjectStore;
+use crate::record::TrailRecord;
+use crate::report::{ChainReport, ListingFailure, Report, TimeRange, UnrecognizedKey};
+use crate::store::{ObjectStore, StoreError};
+use crate::unlisted;
 
 /// Which chains and which time range to validate. Empty lists mean "all".
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,14 @@ pub struct Selection {
     /// [`crate::report::DigestOutcome::log_counts`]) and dropped, so memory does not grow
     /// with every valid file of a long run. Default: keep every verdict.
     pub omit_valid_logs: bool,
+    /// When the bucket is judged (for a live trail, now; for a copy, when it was made): a
+    /// digest not due by then (see [`crate::coverage::CoverageState::Pending`]) is pending,
+    /// not missing. `None`: every digest is taken as due.
+    pub as_of: Option<DateTime<Utc>>,
+    /// What CloudTrail records about the trails (`GetTrail`, `GetTrailStatus`): evidence of
+    /// digests delivered and deleted since, or of validation turned off. Without it, a copy
+    /// cannot tell deletion from validation turned off, and says so.
+    pub trail_records: Vec<TrailRecord>,
 }
 
 impl Selection {
@@ -59,8 +69,11 @@ pub struct Discovery {
     pub chains: BTreeMap<ChainId, Vec<DigestKey>>,
     /// The locations (account and region) with a `CloudTrail/` log folder.
     pub log_locations: BTreeSet<Location>,
-    /// Keys under a `CloudTrail-Digest/` folder that are not digest keys.
+    /// Keys under a `CloudTrail-Digest/` folder that are not digest keys, and entries a
+    /// listing returned outside the prefix asked for.
     pub unrecognized: Vec<UnrecognizedKey>,
+    /// Listings below the top that failed: what they should have listed is unchecked.
+    pub failures: Vec<ListingFailure>,
 }
 
 /// Lists every key under `prefix` in `bucket` and groups the digest keys by chain: for a
@@ -71,8 +84,9 @@ pub fn discover<S: ObjectStore + ?Sized>(
     bucket: &str,
     prefix: &str,
 ) -> Result<Discovery> {
-    let keys = store
-        .list(bucket, prefix, None)
+    let lister = Lister::new(store, bucket);
+    let keys = lister
+        .try_keys(prefix)
         .map_err(list_error(bucket, prefix))?;
     let mut found = Discovery {
         log_locations: keys
@@ -88,7 +102,7 @@ pub fn discover<S: ObjectStore + ?Sized>(
             .filter(|k| k.contains("/CloudTrail-Digest/"))
             .collect(),
     );
-    found.sort();
+    found.finish(lister);
     Ok(found)
 }
 
@@ -96,36 +110,44 @@ pub fn discover<S: ObjectStore + ?Sized>(
 /// `AWSLogs/` folders at or a few folders under `prefix`, then walks
 /// `AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail-Digest/REGION/` folder by folder, keeping only the
 /// selected accounts and regions, and lists each region's digests.
+///
+/// # Errors
+/// The top listing (of `prefix` itself) failed. A listing further down that fails is
+/// recorded in [`Discovery::failures`] and the rest is still found.
 pub fn discover_under<S: ObjectStore + ?Sized>(
     store: &S,
     bucket: &str,
     prefix: &str,
     selection: &Selection,
 ) -> Result<Discovery> {
-    let prefixes = |p: &str| {
-        store
-            .list_prefixes(bucket, p)
-            .map_err(list_error(bucket, p))
-    };
+    let lister = Lister::new(store, bucket);
     let start = match prefix.trim_end_matches('/') {
         "" => String::new(),
         p => format!("{p}/"),
     };
     let mut accounts = Vec::new();
-    for root in find_awslogs(store, bucket, &start)? {
-        for folder in prefixes(&root)? {
-            if folder[root.len()..].starts_with("o-") {
-                accounts.extend(prefixes(&folder)?);
+    for root in find_awslogs(&lister, &start).map_err(list_error(bucket, &start))? {
+        for folder in lister.folders(&root) {
+            if folder
+                .strip_prefix(root.as_str())
+                .is_some_and(|name| name.starts_with("o-"))
+            {
+                accounts.extend(lister.folders(&folder));
             } else {
                 accounts.push(folder);
             }
         }
     }
-    let wanted = |list: &[String], folder: &str, base: &str| {
-        list.is_empty()
-            || list
-                .iter()
-                .any(|w| folder[base.len()..].trim_end_matches('/') == w)
+    // Every folder below was listed under its parent (the lister keeps no other), so its
+    // name is what follows the parent.
+    let name = |folder: &str, parent: &str| {
+        folder
+            .strip_prefix(parent)
+            .map(|n| n.trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    };
+    let wanted = |list: &[String], folder: &str, parent: &str| {
+        list.is_empty() || list.contains(&name(folder, parent))
     };
     let parent = |folder: &str| {
         let trimmed = folder.trim_end_matches('/');
@@ -139,7 +161,8 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
         .filter(|a| wanted(&selection.account_ids, a, &parent(a)))
     {
         let logs = format!("{account}CloudTrail/");
-        for region in prefixes(&logs)?
+        for region in lister
+            .folders(&logs)
             .iter()
             .filter(|r| wanted(&selection.regions, r, &logs))
         {
@@ -154,19 +177,17 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
             }
         }
         let digests = format!("{account}CloudTrail-Digest/");
-        for region in prefixes(&digests)?
+        for region in lister
+            .folders(&digests)
             .iter()
             .filter(|r| wanted(&selection.regions, r, &digests))
         {
             // The whole region is listed (about nine requests per year of hourly digests),
             // so a trail with no digest in the requested range is still reported as such.
-            let keys = store
-                .list(bucket, region, None)
-                .map_err(list_error(bucket, region))?;
-            found.add_keys(keys);
+            found.add_keys(lister.keys(region));
         }
     }
-    found.sort();
+    found.finish(lister);
     Ok(found)
 }
 
@@ -175,22 +196,24 @@ pub fn discover_under<S: ObjectStore + ?Sized>(
 const MAX_PREFIX_DEPTH: usize = 4;
 
 /// The `AWSLogs/` folders at or under `start` (which is empty or ends in `/`), breadth
-/// first, at most [`MAX_PREFIX_DEPTH`] folders down.
+/// first, at most [`MAX_PREFIX_DEPTH`] folders down. Only the listing of `start` itself
+/// fails the search.
 fn find_awslogs<S: ObjectStore + ?Sized>(
-    store: &S,
-    bucket: &str,
+    lister: &Lister<'_, S>,
     start: &str,
-) -> Result<Vec<String>> {
+) -> Result<Vec<String>, StoreError> {
     let mut found = Vec::new();
     let mut level = vec![start.to_owned()];
-    for _ in 0..=MAX_PREFIX_DEPTH {
+    for depth in 0..=MAX_PREFIX_DEPTH {
         let mut next = Vec::new();
         for folder in &level {
-            let children = store
-                .list_prefixes(bucket, folder)
-                .map_err(list_error(bucket, folder))?;
+            let children = if depth == 0 {
+                lister.try_folders(folder)?
+            } else {
+                lister.folders(folder)
+            };
             for child in children {
-                if child[folder.len()..] == *"AWSLogs/" {
+                if child.strip_prefix(folder.as_str()) == Some("AWSLogs/") {
                     found.push(child);
                 } else {
                     next.push(child);
@@ -218,10 +241,14 @@ impl Discovery {
         }
     }
 
-    fn sort(&mut self) {
+    /// Sorts each chain's keys and takes what the listings could not do.
+    fn finish<S: ObjectStore + ?Sized>(&mut self, lister: Lister<'_, S>) {
         for keys in self.chains.values_mut() {
             keys.sort_by_key(DigestKey::to_key);
         }
+        let left = lister.finish();
+        self.unrecognized.extend(left.strays);
+        self.failures.extend(left.failures);
     }
 }
 
@@ -260,15 +287,19 @@ pub fn validate_with_progress<S: ObjectStore + ?Sized>(
         .filter(|(chain, _)| selection.matches(chain))
         .map(|(chain, keys)| run.run(chain, keys, &mut listed))
         .collect();
-    let (locations, mut unrecognized) =
-        logscan::scan(store, bucket, discovery, selection, &listed, &mut chains)?;
-    unrecognized.splice(0..0, discovery.unrecognized.iter().cloned());
+    let scan = unlisted::scan(store, bucket, discovery, selection, &listed, &mut chains);
+    let mut unrecognized = discovery.unrecognized.clone();
+    unrecognized.extend(scan.leftovers.strays);
+    let mut listing_failures = discovery.failures.clone();
+    listing_failures.extend(scan.leftovers.failures);
     Ok(Report {
         tool_version: env!("CARGO_PKG_VERSION"),
         bucket: bucket.to_owned(),
         chains,
-        locations,
+        locations: scan.locations,
         unrecognized_keys: unrecognized,
+        listing_failures,
+        trail_records: selection.trail_records.clone(),
     })
 }
 

@@ -354,59 +354,81 @@ fn a_planted_ancient_key_cannot_make_inference_unbounded() {
     assert_eq!(inferred, 0);
 }
 
-#[test]
-fn digests_deleted_at_the_newest_end_are_found_from_another_region_of_the_trail() {
+/// A multi-region trail over us-east-1 and us-west-2, six hours each with `logs` log files
+/// an hour; the newest three digests of us-east-1 deleted (their log files kept).
+fn east_stops_while_west_goes_on(logs: usize) -> (Vec<GenDigest>, Report) {
     let k = key();
     let east = standard_trail();
     let west = TrailSpec {
         region: "us-west-2".into(),
         ..standard_trail()
     };
+    let hours = [Hour {
+        logs,
+        ..Hour::default()
+    }; 6];
     let mut tree = Tree::default();
-    let gone = chain(
-        &east,
-        &[Hour {
-            logs: 0,
-            ..Hour::default()
-        }; 6],
-        &mut tree,
-        &k,
-    );
-    chain(
-        &west,
-        &[Hour {
-            logs: 0,
-            ..Hour::default()
-        }; 6],
-        &mut tree,
-        &k,
-    );
-    // The newest three digests of us-east-1 deleted; no log file tells, us-west-2 does.
+    let gone = chain(&east, &hours, &mut tree, &k);
+    chain(&west, &hours, &mut tree, &k);
     for d in &gone[3..] {
         tree.objects.remove(&d.key);
     }
     let report = run(&store_of(&tree, &east.bucket), &east.bucket, &k);
-    let chain = report
+    (gone, report)
+}
+
+fn region<'r>(report: &'r Report, name: &str) -> &'r cloudtrail_digest::ChainReport {
+    report
         .chains
         .iter()
-        .find(|c| c.chain.location.region == "us-east-1")
-        .unwrap();
-    let missing: Vec<&str> = chain
+        .find(|c| c.chain.location.region == name)
+        .unwrap()
+}
+
+fn inferred(chain: &cloudtrail_digest::ChainReport) -> Vec<&str> {
+    chain
         .digests
         .iter()
         .filter(|d| d.status == DigestStatus::NotFound { inferred: true })
         .map(|d| d.key.as_str())
-        .collect();
-    // us-west-2's newest digest ends at hour 6: the digests ending at hours 4 and 5 are
-    // overdue by an hour or more; the one ending at hour 6 may not be delivered yet.
-    assert_eq!(missing, [gone[4].key.as_str(), gone[3].key.as_str()]);
-    assert_eq!(report.severity(), Severity::Invalid);
-    let west_chain = report
-        .chains
+        .collect()
+}
+
+#[test]
+fn a_region_whose_digests_stop_while_the_trails_go_on_is_not_covered_not_tampered() {
+    use cloudtrail_digest::coverage::{CoverageReason, CoverageState};
+    // No log file says this region still delivered: it may have been removed from the
+    // trail, or disabled. Not covered, with that explanation; never tampered.
+    let (gone, report) = east_stops_while_west_goes_on(0);
+    let east = region(&report, "us-east-1");
+    assert!(inferred(east).is_empty());
+    let last = gone[2].end;
+    let span = east
+        .coverage
         .iter()
-        .find(|c| c.chain.location.region == "us-west-2")
-        .unwrap();
-    assert_eq!(west_chain.severity(), Severity::Valid);
+        .find(|s| s.state == CoverageState::NotCovered)
+        .expect("a span not covered after the newest digest");
+    assert_eq!(span.from, last);
+    assert!(
+        matches!(span.reason, Some(CoverageReason::RegionStops { last_digest, .. }) if last_digest == last),
+        "{span:?}"
+    );
+    assert_eq!(report.severity(), Severity::Incomplete);
+    assert_eq!(region(&report, "us-west-2").severity(), Severity::Valid);
+}
+
+#[test]
+fn a_regions_log_files_going_on_while_the_trail_validates_prove_its_digests_deleted() {
+    // us-west-2's digests show validation on to hour 6; us-east-1's log files go on to
+    // 05:05: the digest ending at hour 4 was due an hour before that log was delivered.
+    let (gone, report) = east_stops_while_west_goes_on(1);
+    let east = region(&report, "us-east-1");
+    assert_eq!(inferred(east), [gone[3].key.as_str()]);
+    assert!(east
+        .notices
+        .iter()
+        .any(|n| matches!(n, cloudtrail_digest::Notice::NewestDeleted { count: 1, .. })));
+    assert_eq!(report.severity(), Severity::Invalid);
 }
 
 /// A store that counts the reads of each key.

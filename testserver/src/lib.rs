@@ -461,10 +461,42 @@ pub fn walk(dir: &Path) -> std::io::Result<Vec<(String, std::path::PathBuf)>> {
 pub struct CloudTrailState {
     /// `PublicKeyList` entries returned by `ListPublicKeys` (any region, any range).
     pub public_keys: Vec<Value>,
-    /// Trails by ARN: (bucket, prefix).
-    pub trails: BTreeMap<String, (String, String)>,
+    /// Trails by ARN.
+    pub trails: BTreeMap<String, StubTrail>,
     /// Every call: (target, body).
     pub calls: Vec<(String, Value)>,
+}
+
+/// A trail the stub knows: what `GetTrail`, `DescribeTrails` and `GetTrailStatus` answer.
+#[derive(Debug, Clone)]
+pub struct StubTrail {
+    /// `S3BucketName`.
+    pub bucket: String,
+    /// `S3KeyPrefix` (empty: none).
+    pub prefix: String,
+    /// `LogFileValidationEnabled`.
+    pub validation: bool,
+    /// `IsMultiRegionTrail`.
+    pub multi_region: bool,
+    /// `IsOrganizationTrail`.
+    pub organization: bool,
+    /// The `GetTrailStatus` answer, in CloudTrail's JSON (times as epoch seconds), e.g.
+    /// `{"IsLogging": true, "LatestDigestDeliveryTime": 1709262000}`.
+    pub status: Value,
+}
+
+impl StubTrail {
+    /// A logging single-region trail with validation on, delivering to `bucket`/`prefix`.
+    pub fn new(bucket: &str, prefix: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            validation: true,
+            multi_region: false,
+            organization: false,
+            status: json!({ "IsLogging": true }),
+        }
+    }
 }
 
 /// A CloudTrail endpoint speaking AWS JSON 1.1 on 127.0.0.1.
@@ -536,14 +568,16 @@ async fn answer(
         "ListPublicKeys" => (200, json!({ "PublicKeyList": st.public_keys })),
         "GetTrail" => {
             let name = input["Name"].as_str().unwrap_or_default();
-            match st.trails.get(name) {
-                Some((bucket, prefix)) => {
-                    (200, json!({ "Trail": trail_json(name, bucket, prefix) }))
-                }
-                None => (
-                    400,
-                    json!({ "__type": "TrailNotFoundException", "message": format!("Unknown trail: {name}") }),
-                ),
+            match find_trail(&st.trails, name) {
+                Some((arn, t)) => (200, json!({ "Trail": trail_json(arn, t) })),
+                None => trail_not_found(name),
+            }
+        }
+        "GetTrailStatus" => {
+            let name = input["Name"].as_str().unwrap_or_default();
+            match find_trail(&st.trails, name) {
+                Some((_, t)) => (200, t.status.clone()),
+                None => trail_not_found(name),
             }
         }
         "DescribeTrails" => {
@@ -555,7 +589,7 @@ async fn answer(
                 .trails
                 .iter()
                 .filter(|(arn, _)| names.is_empty() || names.contains(&arn.as_str()))
-                .map(|(arn, (b, p))| trail_json(arn, b, p))
+                .map(|(arn, t)| trail_json(arn, t))
                 .collect();
             (200, json!({ "trailList": list }))
         }
@@ -574,11 +608,37 @@ async fn answer(
     Ok(response)
 }
 
-fn trail_json(arn: &str, bucket: &str, prefix: &str) -> Value {
+/// The trail `name` names: by ARN, or by its name.
+fn find_trail<'t>(
+    trails: &'t BTreeMap<String, StubTrail>,
+    name: &str,
+) -> Option<(&'t String, &'t StubTrail)> {
+    trails
+        .iter()
+        .find(|(arn, _)| *arn == name || arn.rsplit('/').next() == Some(name))
+}
+
+fn trail_not_found(name: &str) -> (u16, Value) {
+    (
+        400,
+        json!({ "__type": "TrailNotFoundException", "message": format!("Unknown trail: {name}") }),
+    )
+}
+
+fn trail_json(arn: &str, t: &StubTrail) -> Value {
     let name = arn.rsplit('/').next().unwrap_or(arn);
-    let mut t = json!({ "Name": name, "TrailARN": arn, "S3BucketName": bucket, "HomeRegion": "us-east-1", "IsOrganizationTrail": false, "LogFileValidationEnabled": true });
-    if !prefix.is_empty() {
-        t["S3KeyPrefix"] = json!(prefix);
+    let region = arn.split(':').nth(3).unwrap_or("us-east-1");
+    let mut out = json!({
+        "Name": name,
+        "TrailARN": arn,
+        "S3BucketName": t.bucket,
+        "HomeRegion": region,
+        "IsMultiRegionTrail": t.multi_region,
+        "IsOrganizationTrail": t.organization,
+        "LogFileValidationEnabled": t.validation,
+    });
+    if !t.prefix.is_empty() {
+        out["S3KeyPrefix"] = json!(t.prefix);
     }
-    t
+    out
 }

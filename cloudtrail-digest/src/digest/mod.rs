@@ -306,7 +306,7 @@ mod tests {
             "duplicate member logFiles"
         );
         // Unknown members once each are fine, whatever they hold.
-        let extra = REAL.replacen("{", "{\"extra\":{\"a\":[1,{\"b\":null}]},", 1);
+        let extra = REAL.replacen('{', "{\"extra\":{\"a\":[1,{\"b\":null}]},", 1);
         assert!(Digest::from_json(extra.into_bytes()).is_ok());
     }
 

@@ -35,7 +35,7 @@ impl PublicKeySet {
     /// Loads a key file: the JSON `aws cloudtrail list-public-keys` prints (or its bare
     /// `PublicKeyList` array), PEM (`RSA PUBLIC KEY` or `PUBLIC KEY` blocks, one or more), or
     /// one key in DER. A PEM or DER key, which declares no fingerprint, is named by the MD5
-    /// of both its PKCS#1 and its SubjectPublicKeyInfo encodings.
+    /// of both its PKCS#1 and its `SubjectPublicKeyInfo` encodings.
     pub fn from_file_bytes(bytes: &[u8]) -> Result<Self, KeyFileError> {
         let text = std::str::from_utf8(bytes).ok().map(str::trim);
         match text {
@@ -63,7 +63,7 @@ impl PublicKeySet {
                 .find("-----END")
                 .and_then(|e| block[e + 8..].find("-----").map(|t| e + 8 + t + 5))
                 .ok_or_else(|| format(format!("PEM block {n} has no END line")))?;
-            let (label, der) = pem_rfc7468::decode_vec(block[..end_marker].as_bytes())
+            let (label, der) = pem_rfc7468::decode_vec(&block.as_bytes()[..end_marker])
                 .map_err(|e| format(format!("PEM block {n} is not valid PEM: {e}")))?;
             if label != "RSA PUBLIC KEY" && label != "PUBLIC KEY" {
                 return Err(format(format!(

@@ -56,7 +56,7 @@ struct Loaded {
 pub struct PublicKey {
     /// The fingerprints that name this key: the first is the MD5 of the bytes it was given
     /// as; a key from a file that declares none is also named by the MD5 of its other
-    /// encoding (PKCS#1 or SubjectPublicKeyInfo).
+    /// encoding (PKCS#1 or `SubjectPublicKeyInfo`).
     fingerprints: Vec<Fingerprint>,
     validity: Option<Validity>,
     /// The region the key is for, when its source says so.
@@ -86,7 +86,7 @@ fn load(der: &[u8]) -> Result<Loaded, Unusable> {
     let parts = rsa::pkcs1::RsaPublicKey::try_from(pkcs1).map_err(|_| Unusable::NotRsa)?;
     let n = BigUint::from_bytes_be(parts.modulus.as_bytes());
     let e = BigUint::from_bytes_be(parts.public_exponent.as_bytes());
-    let bits = usize::try_from(n.bits()).unwrap_or(usize::MAX);
+    let bits = n.bits();
     if bits > MAX_KEY_BITS {
         return Err(Unusable::TooLarge(bits));
     }
@@ -112,7 +112,7 @@ impl PublicKey {
     }
 
     /// A key from a file that declares no fingerprint: also named by the MD5 of its other
-    /// encoding, so that a key saved as PKCS#1 or as SubjectPublicKeyInfo (what
+    /// encoding, so that a key saved as PKCS#1 or as `SubjectPublicKeyInfo` (what
     /// `openssl rsa -pubout` writes) matches the fingerprint CloudTrail computed over
     /// either.
     pub(crate) fn from_key_file_der(der: &[u8]) -> Self {
@@ -121,7 +121,7 @@ impl PublicKey {
             let spki = loaded.rsa.to_public_key_der().ok();
             let encodings = [
                 Some(loaded.pkcs1_der.as_slice()),
-                spki.as_ref().map(|d| d.as_bytes()),
+                spki.as_ref().map(rsa::pkcs8::Document::as_bytes),
             ];
             for other in encodings.into_iter().flatten() {
                 let fingerprint = Fingerprint::of_der(other);
@@ -160,8 +160,7 @@ impl PublicKey {
 
     /// The modulus size in bits, when the key loaded.
     pub fn bits(&self) -> Option<usize> {
-        let n = self.key.as_ref().ok()?.rsa.n().bits();
-        usize::try_from(n).ok()
+        Some(self.key.as_ref().ok()?.rsa.n().bits())
     }
 
     /// Verifies a digest's signature (RSASSA-PKCS1-v1_5 with SHA-256 over its

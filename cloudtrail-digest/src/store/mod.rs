@@ -122,7 +122,7 @@ pub trait ObjectStore: fmt::Debug + Send + Sync {
             .list(bucket, prefix, None)?
             .iter()
             .filter_map(|k| {
-                let rest = &k[prefix.len()..];
+                let rest = k.strip_prefix(prefix)?;
                 rest.find('/').map(|i| format!("{prefix}{}", &rest[..=i]))
             })
             .collect();
