@@ -4,12 +4,12 @@ mod args;
 mod aws;
 mod keys;
 mod mirror;
+mod output;
 mod progress;
 mod render;
 mod trails;
 mod validate;
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -28,16 +28,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cloudtrail-digest: error: {e:#}");
             ExitCode::from(2)
         }
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<io::Error>())
-        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }

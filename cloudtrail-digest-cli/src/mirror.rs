@@ -170,14 +170,15 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     for n in &manifest.not_copied {
         writeln!(err, "Not copied\ts3://{bucket}/{}\t{}", n.key, n.reason)?;
     }
-    println!(
+    writeln!(
+        crate::output::Stdout::new(),
         "{} objects of s3://{bucket}: {} copied, {} already present; {} not copied. Manifest: {}",
         manifest.objects.len() + manifest.not_copied.len(),
         copied,
         present,
         manifest.not_copied.len(),
         path.display()
-    );
+    )?;
     Ok(if manifest.complete { 0 } else { 2 })
 }
 

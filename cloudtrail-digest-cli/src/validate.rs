@@ -11,6 +11,7 @@ use cloudtrail_digest::{
 
 use crate::args::{FilterArgs, Format, RequestPayer, S3Args, ValidateArgs};
 use crate::aws::{Aws, CloudTrailKeys};
+use crate::output::Stdout;
 use crate::progress::Bar;
 use crate::render;
 use crate::trails;
@@ -127,19 +128,18 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         b.finish();
     }
     let code = exit_code(&report);
-    let stdout = io::stdout();
     let stderr = io::stderr();
     match args.format {
         Format::Text => render::text(
             &report,
             &inputs,
             args.verbose,
-            &mut stdout.lock(),
+            &mut Stdout::new(),
             &mut stderr.lock(),
         )?,
         Format::Json => {
             // Buffered: stdout flushes at every line, and pretty JSON has many.
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
             render::json(&report, &inputs, code, &mut out)?;
             out.flush()?;
         }

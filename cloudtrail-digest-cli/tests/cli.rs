@@ -479,3 +479,59 @@ fn stray_files_and_folders_among_the_logs_are_named_and_incomplete() {
         "{err}"
     );
 }
+
+#[test]
+fn a_filtered_run_whose_every_digest_is_gone_still_reports_the_log_files() {
+    let dir = case("no-digests-with-logs");
+    for filter in [
+        ["--trail-name", "management-events"],
+        ["--account-id", "111122223333"],
+        ["--region", "us-east-1"],
+    ] {
+        let mut args = vec!["validate", BUCKET, "--public-keys", "public-keys.json"];
+        args.extend(filter);
+        let out = run(&dir, &args);
+        assert_eq!(out.status.code(), Some(3), "{filter:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("NOT COVERED: 6 log files and no digest of any trail"),
+            "{filter:?}: {err}"
+        );
+        assert_eq!(err.matches("\nLog file\t").count(), 6, "{filter:?}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_keeps_the_verdict_and_the_findings() {
+    use std::process::Stdio;
+    let dir = case("log-altered");
+    for format in ["text", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+            .args([
+                "validate",
+                BUCKET,
+                "--public-keys",
+                "public-keys.json",
+                "--verbose",
+                "--format",
+                format,
+            ])
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the report is written (`| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        if format == "text" {
+            assert!(
+                stderr(&out).contains("INVALID: hash value doesn't match"),
+                "{}",
+                stderr(&out)
+            );
+        }
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}

@@ -785,3 +785,198 @@ fn a_live_trail_validated_up_to_now_is_verified() {
         .collect();
     assert_eq!(states, ["verified", "pending"]);
 }
+
+/// Every digest and log verdict of a JSON report, as (status, key).
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chain in report["chains"].as_array().unwrap() {
+        for d in chain["digests"].as_array().unwrap() {
+            out.push((
+                d["status"].as_str().unwrap().to_owned(),
+                d["key"].as_str().unwrap().to_owned(),
+            ));
+            for l in d["logs"].as_array().unwrap() {
+                out.push((
+                    l["status"].as_str().unwrap().to_owned(),
+                    l["key"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    for loc in report["locations"].as_array().unwrap() {
+        for l in loc["unlisted"].as_array().unwrap() {
+            out.push((
+                l["status"].as_str().unwrap().to_owned(),
+                l["key"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_404_without_nosuchkey_is_retried_and_never_a_finding() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    if !s3.can_inject_faults() {
+        eprintln!("skipped: the external S3 server cannot inject faults");
+        return;
+    }
+    let key = first_log_key(&dir);
+    let json_run = || {
+        cli(
+            &dir,
+            &["validate", "s3://example-trail-bucket", "--format", "json"],
+            &s3,
+            &ct,
+        )
+    };
+    // Once: the retry reads it.
+    s3.faults.bare_404.lock().unwrap().insert(key.clone(), 1);
+    let out = json_run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gets = |s3: &S3Server| {
+        s3.faults
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(op, k, _)| op == "get" && *k == key)
+            .count()
+    };
+    // The bare 404 never reached s3s; the retry did.
+    assert_eq!(gets(&s3), 1);
+    // Every time: unchecked, never "not found".
+    s3.faults.bare_404.lock().unwrap().insert(key.clone(), 100);
+    let out = json_run();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let log = report["chains"][0]["digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["logs"].as_array().unwrap())
+        .find(|l| l["key"] == key.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(log["status"], "unchecked", "{log}");
+    assert!(
+        log["reason"]
+            .as_str()
+            .unwrap()
+            .contains("404 without NoSuchKey"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_listing_that_would_never_end_is_an_error_not_a_complete_answer() {
+    use support::ListFault;
+    let rt = support::runtime();
+    let digests = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/";
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/";
+    for prefix in [digests, day] {
+        for fault in [
+            ListFault::TruncatedWithoutToken,
+            ListFault::RepeatsToken,
+            ListFault::CyclingTokens,
+        ] {
+            let (dir, s3, ct) = valid_chain(&rt);
+            if !s3.can_inject_faults() {
+                eprintln!("skipped: the external S3 server cannot inject faults");
+                return;
+            }
+            s3.faults
+                .list
+                .lock()
+                .unwrap()
+                .insert(prefix.into(), fault.clone());
+            let started = std::time::Instant::now();
+            let out = cli(
+                &dir,
+                &["validate", "s3://example-trail-bucket", "--format", "json"],
+                &s3,
+                &ct,
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "{fault:?}"
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{prefix} {fault:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let report = json(&out);
+            assert_eq!(report["listing_failures"][0]["prefix"], prefix, "{fault:?}");
+            // Nothing it should have listed is called missing or injected.
+            let bad: Vec<_> = statuses(&report)
+                .into_iter()
+                .filter(|(s, _)| s == "not_found" || s == "injected" || s == "off_chain")
+                .collect();
+            assert!(bad.is_empty(), "{prefix} {fault:?}: {bad:?}");
+        }
+    }
+}
+
+#[test]
+fn entries_a_listing_returns_outside_its_prefix_are_reported_never_used() {
+    use support::ListFault;
+    let rt = support::runtime();
+    let phantom = "AWSLogs/999999999999/CloudTrail-Digest/us-east-1/2024/03/01/999999999999_CloudTrail-Digest_us-east-1_t_us-east-1_20240301T011234Z.json.gz";
+    for (prefix, stray) in [
+        ("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/", phantom),
+        ("AWSLogs/", "BWSLogs/x/"),
+        // A multibyte character straddling the end of the prefix asked for.
+        (
+            "AWSLogs/111122223333/CloudTrail-Digest/",
+            "AWSLogs/111122223333/CloudTrail-Digesté/",
+        ),
+        (
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/",
+            "AWSLogs/1/x.json.gz",
+        ),
+    ] {
+        let (dir, s3, ct) = valid_chain(&rt);
+        if !s3.can_inject_faults() {
+            eprintln!("skipped: the external S3 server cannot inject faults");
+            return;
+        }
+        s3.faults
+            .list
+            .lock()
+            .unwrap()
+            .insert(prefix.into(), ListFault::Stray(stray.into()));
+        let out = cli(
+            &dir,
+            &["validate", "s3://example-trail-bucket", "--format", "json"],
+            &s3,
+            &ct,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{stray}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json(&out);
+        assert_eq!(report["chains"].as_array().unwrap().len(), 1, "{stray}");
+        let strays: Vec<&str> = report["unrecognized_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(strays, [stray]);
+        assert!(
+            statuses(&report).iter().all(|(s, _)| s == "valid"),
+            "{stray}"
+        );
+    }
+}

@@ -226,13 +226,30 @@ impl Context<'_> {
             .map(String::as_str)
             .filter(|t| !here.iter().any(|&i| chains[i].chain.trail_name == *t))
             .collect();
-        let not_checked = (!unvalidated.is_empty()).then(|| {
-            format!(
-                "trail {} also delivers here and was not validated: validate every trail to classify the {} log files no validated digest lists",
-                unvalidated.join(", "),
+        // Digests that could not be listed leave the log files unclassified: they may well
+        // be listed by those digests.
+        let digest_prefix = s.location.digest_prefix();
+        let unlisted_digests = self
+            .discovery
+            .failures
+            .iter()
+            .find(|f| digest_prefix.starts_with(&f.prefix));
+        let not_checked = if let Some(failure) = unlisted_digests {
+            Some(format!(
+                "the digests here could not be listed ({}: {}), so the {} log files no digest found lists are not classified",
+                failure.prefix,
+                failure.reason,
                 s.unlisted.len()
-            )
-        });
+            ))
+        } else {
+            (!unvalidated.is_empty()).then(|| {
+                format!(
+                    "trail {} also delivers here and was not validated: validate every trail to classify the {} log files no validated digest lists",
+                    unvalidated.join(", "),
+                    s.unlisted.len()
+                )
+            })
+        };
         let timelines = || here.iter().map(|&i| chains[i].coverage.as_slice());
         let good = coverage::spans_in(
             timelines(),
@@ -244,8 +261,9 @@ impl Context<'_> {
             .map(|s| (s.from, s.to))
             .collect();
         pending.sort_unstable();
-        let no_digests =
-            !s.unlisted.is_empty() && here.iter().all(|&i| chains[i].digests.is_empty());
+        let no_digests = unlisted_digests.is_none()
+            && !s.unlisted.is_empty()
+            && here.iter().all(|&i| chains[i].digests.is_empty());
         let deleted = no_digests
             .then(|| self.digests_deleted(&s.location, &s.unlisted))
             .flatten();

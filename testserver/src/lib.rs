@@ -1,7 +1,7 @@
 //! Real protocol servers for tests and benchmarks, on 127.0.0.1 only: an S3 server (s3s,
 //! which does the real HTTP, XML and `SigV4`, over an in-memory backend with fault
 //! injection and optional per-request latency) and a CloudTrail endpoint speaking AWS JSON
-//! 1.1 for `ListPublicKeys`, `GetTrail` and `DescribeTrails`. **Test-only.**
+//! 1.1 (`cloudtrail`). **Test-only.**
 //!
 //! A poisoned lock (a panic elsewhere in a test) panics here too.
 //!
@@ -10,11 +10,10 @@
 
 #![allow(clippy::missing_panics_doc)]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use hyper::body::Incoming;
@@ -26,30 +25,20 @@ use s3s::dto::{
     PutObjectInput, PutObjectOutput, StreamingBlob,
 };
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
+
+mod cloudtrail;
+mod faults;
+
+pub use cloudtrail::{CloudTrailState, CloudTrailStub, StubTrail};
+pub use faults::{Faults, ListFault};
 
 /// The only credentials the S3 server accepts.
 pub const ACCESS_KEY: &str = "AKIDTESTONLY";
 /// Secret of [`ACCESS_KEY`].
 pub const SECRET_KEY: &str = "test-only-secret";
-/// Faults to inject and requests seen, shared with the test.
-#[derive(Default)]
-pub struct Faults {
-    /// Delay before answering every request (models S3's first-byte latency).
-    pub latency: Mutex<Duration>,
-    /// The account that owns every bucket; a request whose `x-amz-expected-bucket-owner`
-    /// names another account is refused with 403, as S3 does.
-    pub bucket_owner: Mutex<Option<String>>,
-    /// Keys whose GET answers 403 `AccessDenied`.
-    pub deny: Mutex<HashSet<String>>,
-    /// Keys whose next GET answers 503 `SlowDown` (once each).
-    pub slow_down_once: Mutex<HashSet<String>>,
-    /// Every GET and LIST: (operation, key or prefix, request payer header present).
-    pub seen: Mutex<Vec<(String, String, bool)>>,
-}
-
 /// One stored object.
 #[derive(Clone)]
 pub struct Stored {
@@ -186,13 +175,30 @@ impl S3 for MemS3 {
             input.delimiter.as_deref(),
             input.max_keys,
         )?;
+        let (mut contents, mut prefixes) = (
+            page.contents().unwrap_or_default(),
+            page.common_prefixes().unwrap_or_default(),
+        );
+        let (mut truncated, mut next) = (page.truncated, page.next.clone());
+        if let Some(fault) = self.faults.list_fault(&prefix) {
+            fault.apply(
+                input.continuation_token.as_deref(),
+                &mut faults::FaultyPage {
+                    contents: &mut contents,
+                    prefixes: &mut prefixes,
+                    truncated: &mut truncated,
+                    next: &mut next,
+                    delimiter: input.delimiter.is_some(),
+                },
+            );
+        }
         Ok(S3Response::new(ListObjectsV2Output {
-            key_count: Some(i32::try_from(page.contents.len() + page.prefixes.len()).unwrap()),
+            key_count: Some(i32::try_from(contents.len() + prefixes.len()).unwrap()),
             max_keys: input.max_keys,
-            is_truncated: Some(page.truncated),
-            next_continuation_token: page.next.clone(),
-            contents: page.contents(),
-            common_prefixes: page.common_prefixes(),
+            is_truncated: Some(truncated),
+            next_continuation_token: next,
+            contents: (!contents.is_empty()).then_some(contents),
+            common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
             continuation_token: input.continuation_token,
             delimiter: input.delimiter,
             name: Some(input.bucket),
@@ -407,6 +413,7 @@ impl MemS3 {
 /// [`ACCESS_KEY`]; accepted sockets get `TCP_NODELAY` (without it every small response
 /// waits about 40 ms for a delayed ACK). Returns the endpoint URL.
 pub fn serve_s3(rt: &Runtime, backend: MemS3, port: u16) -> std::io::Result<String> {
+    let faults = Arc::clone(&backend.faults);
     let mut builder = s3s::service::S3ServiceBuilder::new(backend);
     builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
     let service = builder.build();
@@ -418,10 +425,25 @@ pub fn serve_s3(rt: &Runtime, backend: MemS3, port: u16) -> std::io::Result<Stri
                 return;
             };
             let _ = socket.set_nodelay(true);
-            let service = service.clone();
+            let (service, faults) = (service.clone(), Arc::clone(&faults));
+            // HTTP-level faults first, as a proxy in front of S3 would answer them.
+            let proxy = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let (service, faults) = (service.clone(), Arc::clone(&faults));
+                async move {
+                    let key = (req.method() == hyper::Method::GET)
+                        .then(|| faults::key_of(req.uri().path()))
+                        .flatten();
+                    if key.is_some_and(|k| faults.take_bare_404(&k)) {
+                        let mut bare = s3s::HttpResponse::new(s3s::Body::empty());
+                        *bare.status_mut() = hyper::StatusCode::NOT_FOUND;
+                        return Ok(bare);
+                    }
+                    hyper::service::Service::call(&service, req).await
+                }
+            });
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(socket), service)
+                    .serve_connection(TokioIo::new(socket), proxy)
                     .await;
             });
         }
@@ -454,191 +476,4 @@ pub fn walk(dir: &Path) -> std::io::Result<Vec<(String, std::path::PathBuf)>> {
     go(dir, dir, &mut out)?;
     out.sort();
     Ok(out)
-}
-
-/// What the CloudTrail stub answers.
-#[derive(Default)]
-pub struct CloudTrailState {
-    /// `PublicKeyList` entries returned by `ListPublicKeys` (any region, any range).
-    pub public_keys: Vec<Value>,
-    /// Trails by ARN.
-    pub trails: BTreeMap<String, StubTrail>,
-    /// Every call: (target, body).
-    pub calls: Vec<(String, Value)>,
-}
-
-/// A trail the stub knows: what `GetTrail`, `DescribeTrails` and `GetTrailStatus` answer.
-#[derive(Debug, Clone)]
-pub struct StubTrail {
-    /// `S3BucketName`.
-    pub bucket: String,
-    /// `S3KeyPrefix` (empty: none).
-    pub prefix: String,
-    /// `LogFileValidationEnabled`.
-    pub validation: bool,
-    /// `IsMultiRegionTrail`.
-    pub multi_region: bool,
-    /// `IsOrganizationTrail`.
-    pub organization: bool,
-    /// The `GetTrailStatus` answer, in CloudTrail's JSON (times as epoch seconds), e.g.
-    /// `{"IsLogging": true, "LatestDigestDeliveryTime": 1709262000}`.
-    pub status: Value,
-}
-
-impl StubTrail {
-    /// A logging single-region trail with validation on, delivering to `bucket`/`prefix`.
-    pub fn new(bucket: &str, prefix: &str) -> Self {
-        Self {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-            validation: true,
-            multi_region: false,
-            organization: false,
-            status: json!({ "IsLogging": true }),
-        }
-    }
-}
-
-/// A CloudTrail endpoint speaking AWS JSON 1.1 on 127.0.0.1.
-pub struct CloudTrailStub {
-    /// Its URL.
-    pub endpoint: String,
-    /// What it answers and what it was asked.
-    pub state: Arc<Mutex<CloudTrailState>>,
-}
-
-impl CloudTrailStub {
-    /// Starts the stub on 127.0.0.1 (port 0: any free port), answering `ListPublicKeys`
-    /// with `public_keys`.
-    pub fn start(rt: &Runtime, public_keys: Vec<Value>, port: u16) -> std::io::Result<Self> {
-        let state = Arc::new(Mutex::new(CloudTrailState {
-            public_keys,
-            ..CloudTrailState::default()
-        }));
-        let listener = rt.block_on(TcpListener::bind(("127.0.0.1", port)))?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::clone(&state);
-        rt.spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let _ = socket.set_nodelay(true);
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| answer(Arc::clone(&state), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Self {
-            endpoint: format!("http://{addr}"),
-            state,
-        })
-    }
-}
-
-async fn answer(
-    state: Arc<Mutex<CloudTrailState>>,
-    req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
-    use http_body_util::BodyExt as _;
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .unwrap_or_default();
-    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let mut st = state.lock().unwrap();
-    st.calls.push((target.clone(), input.clone()));
-    let (status, out) = match target.as_str() {
-        "ListPublicKeys" => (200, json!({ "PublicKeyList": st.public_keys })),
-        "GetTrail" => {
-            let name = input["Name"].as_str().unwrap_or_default();
-            match find_trail(&st.trails, name) {
-                Some((arn, t)) => (200, json!({ "Trail": trail_json(arn, t) })),
-                None => trail_not_found(name),
-            }
-        }
-        "GetTrailStatus" => {
-            let name = input["Name"].as_str().unwrap_or_default();
-            match find_trail(&st.trails, name) {
-                Some((_, t)) => (200, t.status.clone()),
-                None => trail_not_found(name),
-            }
-        }
-        "DescribeTrails" => {
-            let names: Vec<&str> = input["trailNameList"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let list: Vec<Value> = st
-                .trails
-                .iter()
-                .filter(|(arn, _)| names.is_empty() || names.contains(&arn.as_str()))
-                .map(|(arn, t)| trail_json(arn, t))
-                .collect();
-            (200, json!({ "trailList": list }))
-        }
-        _ => (
-            400,
-            json!({ "__type": "UnknownOperationException", "message": target }),
-        ),
-    };
-    let response = hyper::Response::builder()
-        .status(status)
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(http_body_util::Full::new(hyper::body::Bytes::from(
-            out.to_string(),
-        )))
-        .unwrap();
-    Ok(response)
-}
-
-/// The trail `name` names: by ARN, or by its name.
-fn find_trail<'t>(
-    trails: &'t BTreeMap<String, StubTrail>,
-    name: &str,
-) -> Option<(&'t String, &'t StubTrail)> {
-    trails
-        .iter()
-        .find(|(arn, _)| *arn == name || arn.rsplit('/').next() == Some(name))
-}
-
-fn trail_not_found(name: &str) -> (u16, Value) {
-    (
-        400,
-        json!({ "__type": "TrailNotFoundException", "message": format!("Unknown trail: {name}") }),
-    )
-}
-
-fn trail_json(arn: &str, t: &StubTrail) -> Value {
-    let name = arn.rsplit('/').next().unwrap_or(arn);
-    let region = arn.split(':').nth(3).unwrap_or("us-east-1");
-    let mut out = json!({
-        "Name": name,
-        "TrailARN": arn,
-        "S3BucketName": t.bucket,
-        "HomeRegion": region,
-        "IsMultiRegionTrail": t.multi_region,
-        "IsOrganizationTrail": t.organization,
-        "LogFileValidationEnabled": t.validation,
-    });
-    if !t.prefix.is_empty() {
-        out["S3KeyPrefix"] = json!(t.prefix);
-    }
-    out
 }

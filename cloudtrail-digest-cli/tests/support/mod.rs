@@ -2,7 +2,7 @@
 //! an external one such as `moto_server` named by `CLOUDTRAIL_DIGEST_TEST_S3`, and its
 //! CloudTrail stub.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 
 pub use cloudtrail_digest_testserver::{
-    walk, CloudTrailStub, Faults, MemS3, StubTrail, ACCESS_KEY, SECRET_KEY,
+    walk, CloudTrailStub, Faults, ListFault, MemS3, StubTrail, ACCESS_KEY, SECRET_KEY,
 };
 
 /// The S3 server the tests talk to.

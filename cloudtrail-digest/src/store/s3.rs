@@ -6,7 +6,7 @@
 //! returned exactly as stored: the SDK never decompresses, even for objects stored with
 //! `Content-Encoding: gzip`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -47,31 +47,57 @@ pub struct S3Store {
     options: S3Options,
 }
 
-/// Maps an SDK error to a store error: `NoSuchKey` (and a bare 404) is "not found";
-/// refusals are "access denied"; everything else, after the SDK's retries, is "other".
-fn store_error<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> StoreError
+/// A failed request, and whether trying it again may help.
+struct Failure {
+    error: StoreError,
+    /// A 404 that does not say `NoSuchKey`, or a body cut short: transport, not absence.
+    retry: bool,
+}
+
+/// Maps an SDK error to a store error. Only `NoSuchKey` proves that an object does not
+/// exist ("not found", an integrity finding); a 404 without it (a proxy, a load balancer)
+/// proves nothing and is retried; refusals are "access denied"; everything else, after
+/// the SDK's retries, is "other", which leaves the file unchecked.
+fn store_error<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let code = e.as_service_error().and_then(ProvideErrorMetadata::code);
+    let status = e.raw_response().map(|r| r.status().as_u16());
     let kind = match code {
-        Some("NoSuchKey" | "NotFound") => StoreErrorKind::NotFound,
+        Some("NoSuchKey") => StoreErrorKind::NotFound,
         Some(
             "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch",
         ) => StoreErrorKind::AccessDenied,
         _ => StoreErrorKind::Other,
     };
+    let bare_404 = status == Some(404) && !matches!(code, Some("NoSuchKey" | "NoSuchBucket"));
     let reason = match (
         code,
         e.as_service_error().and_then(ProvideErrorMetadata::message),
     ) {
+        _ if bare_404 => {
+            "HTTP 404 without NoSuchKey (a proxy or load balancer?): not proof that the object is absent".to_owned()
+        }
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
         _ => DisplayErrorContext(e).to_string(),
     };
-    StoreError::new(kind, reason)
+    Failure {
+        error: StoreError::new(kind, reason),
+        retry: bare_404,
+    }
 }
+
+/// How many times a request is made when its failure is transport, not absence (beyond
+/// the SDK's own retries of throttling and server errors).
+const ATTEMPTS: u32 = 3;
+
+/// The most pages one listing may take (a hundred million keys): a listing that goes on
+/// past it is an error, not a long wait.
+const MAX_PAGES: usize = 100_000;
 
 impl S3Store {
     /// A store over `client`, blocking on `runtime`.
@@ -89,7 +115,22 @@ impl S3Store {
             .then_some(RequestPayer::Requester)
     }
 
+    /// Reads an object, trying again when the failure was transport, not absence.
     async fn get_async(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.get_once(bucket, key).await {
+                Err(f) if f.retry && attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                    attempt += 1;
+                }
+                Err(f) => return Err(f.error),
+                Ok(object) => return Ok(object),
+            }
+        }
+    }
+
+    async fn get_once(&self, bucket: &str, key: &str) -> Result<Object, Failure> {
         let out = self
             .client
             .get_object()
@@ -108,11 +149,12 @@ impl S3Store {
                     .collect()
             })
             .unwrap_or_default();
-        let body = out.body.collect().await.map_err(|e| {
-            StoreError::new(
+        let body = out.body.collect().await.map_err(|e| Failure {
+            error: StoreError::new(
                 StoreErrorKind::Other,
-                format!("reading the body failed: {e}"),
-            )
+                format!("reading the body failed: {}", DisplayErrorContext(&e)),
+            ),
+            retry: true,
         })?;
         let info = ObjectInfo {
             etag: out.e_tag,
@@ -129,6 +171,9 @@ impl S3Store {
         })
     }
 
+    /// Lists keys (or, with `delimiter`, common prefixes) page by page. A listing that says
+    /// it is truncated without a new continuation token, or repeats one, would never end
+    /// or end early: an error, never taken as complete.
     async fn list_async(
         &self,
         bucket: &str,
@@ -136,20 +181,29 @@ impl S3Store {
         start_after: Option<&str>,
         delimiter: bool,
     ) -> Result<Vec<String>, StoreError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_start_after(start_after.map(str::to_owned))
-            .set_delimiter(delimiter.then(|| "/".to_owned()))
-            .set_request_payer(self.payer())
-            .set_expected_bucket_owner(self.options.expected_bucket_owner.clone())
-            .into_paginator()
-            .send();
+        let failed = |why: &str| {
+            StoreError::new(
+                StoreErrorKind::Other,
+                format!("the listing of s3://{bucket}/{prefix} {why}"),
+            )
+        };
+        let mut tokens = HashSet::new();
+        let mut token: Option<String> = None;
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| store_error(&e))?;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_start_after(start_after.map(str::to_owned))
+                .set_delimiter(delimiter.then(|| "/".to_owned()))
+                .set_continuation_token(token.take())
+                .set_request_payer(self.payer())
+                .set_expected_bucket_owner(self.options.expected_bucket_owner.clone())
+                .send()
+                .await
+                .map_err(|e| store_error(&e).error)?;
             if delimiter {
                 out.extend(
                     page.common_prefixes()
@@ -163,8 +217,22 @@ impl S3Store {
                         .filter_map(|o| o.key().map(str::to_owned)),
                 );
             }
+            if page.is_truncated() != Some(true) {
+                return Ok(out);
+            }
+            match page.next_continuation_token().filter(|t| !t.is_empty()) {
+                None => {
+                    return Err(failed(
+                        "says it is truncated but gives no continuation token",
+                    ))
+                }
+                Some(next) if !tokens.insert(next.to_owned()) => {
+                    return Err(failed("repeats a continuation token: it would never end"));
+                }
+                Some(next) => token = Some(next.to_owned()),
+            }
         }
-        Ok(out)
+        Err(failed(&format!("did not end after {MAX_PAGES} pages")))
     }
 }
 
