@@ -210,6 +210,16 @@ pub fn case_keys(dir: &Path) -> Vec<Value> {
     v["PublicKeyList"].as_array().unwrap().clone()
 }
 
+/// The arguments of a golden case beyond `validate BUCKET --public-keys FILE --verbose`.
+pub fn extra_args(dir: &Path) -> Vec<String> {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    expected["args"].as_array().unwrap()[5..]
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub fn bucket_of(dir: &Path) -> String {
     let expected: Value =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
