@@ -166,9 +166,22 @@ pub(crate) struct S3Args {
     #[arg(long, value_name = "ACCOUNT")]
     pub(crate) expected_bucket_owner: Option<String>,
 
-    /// S3 requests in flight at once.
+    /// S3 requests in flight at once, at most (fewer while S3 throttles).
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) concurrency: u16,
+
+    /// Seconds to connect to S3.
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) connect_timeout: u64,
+
+    /// Seconds to wait for an answer to start, and between two parts of a body.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) read_timeout: u64,
+
+    /// Seconds a request may take (a body gets more for its size, at 64 KiB/s). What times
+    /// out is tried again, then left unchecked.
+    #[arg(long, value_name = "S", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub(crate) timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -7,6 +7,7 @@ mod mirror;
 mod output;
 mod progress;
 mod render;
+mod sanitize;
 mod trails;
 mod validate;
 
@@ -29,7 +30,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("cloudtrail-digest: error: {e:#}");
+            // The error may name a file or key from outside: sanitized like every line.
+            eprintln!(
+                "cloudtrail-digest: error: {}",
+                sanitize::sanitize(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

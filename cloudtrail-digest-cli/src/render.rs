@@ -8,18 +8,11 @@ use cloudtrail_digest::report::Counts;
 use cloudtrail_digest::{ChainReport, DigestStatus, Notice, Report, Severity};
 use serde::Serialize;
 
+use crate::sanitize::sanitize;
 use crate::validate::Inputs;
 
 fn display(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// Replaces control characters (terminal escapes, newlines, tabs) in text that came from
-/// the data, so a crafted key cannot forge output lines or drive the terminal.
-fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 /// One line of the reference's shape: `KIND<TAB>s3://BUCKET/KEY<TAB>VERDICT`, with
@@ -390,17 +383,4 @@ pub(crate) fn json(
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;
     writeln!(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitizes_control_characters() {
-        assert_eq!(
-            sanitize("a\tb\n\u{1b}[31mc"),
-            "a\u{fffd}b\u{fffd}\u{fffd}[31mc"
-        );
-    }
 }

@@ -4,6 +4,8 @@ use std::io::{self, Write as _};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::Duration;
+use cloudtrail_digest::store::root::{read_regular_file, Root};
+use cloudtrail_digest::store::Timeouts;
 use cloudtrail_digest::{
     discover_under, validate_with_progress, CopyOf, Discovery, FsStore, KeySource, Progress,
     PublicKeySet, Report, S3Options, S3Store, Selection, Severity,
@@ -27,10 +29,13 @@ pub(crate) fn exit_code(report: &Report) -> u8 {
     }
 }
 
+/// The largest key file read (a year of every region's keys is well under a megabyte).
+const MAX_KEY_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 fn load_keys(args: &ValidateArgs) -> Result<PublicKeySet> {
     let mut keys = PublicKeySet::new();
     for path in &args.public_keys {
-        let bytes = std::fs::read(path)
+        let bytes = read_regular_file(path, MAX_KEY_FILE_BYTES)
             .with_context(|| format!("cannot read public key file {}", path.display()))?;
         let set = PublicKeySet::from_file_bytes(&bytes)
             .with_context(|| format!("public key file {}", path.display()))?;
@@ -73,12 +78,23 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
 
 /// The S3 store of `bucket`, with the connection options.
 pub(crate) fn s3_store(aws: &Aws, s3: &S3Args, bucket: &str) -> S3Store {
+    let seconds = std::time::Duration::from_secs;
     let options = S3Options {
+        timeouts: Timeouts {
+            connect: seconds(s3.connect_timeout),
+            first_byte: seconds(s3.read_timeout),
+            idle: seconds(s3.read_timeout),
+            operation: seconds(s3.timeout),
+        },
         concurrency: usize::from(s3.concurrency),
         requester_pays: s3.request_payer == Some(RequestPayer::Requester),
         expected_bucket_owner: s3.expected_bucket_owner.clone(),
     };
-    S3Store::new(aws.s3_client(bucket), aws.runtime.handle().clone(), options)
+    S3Store::new(
+        &aws.s3_client(bucket),
+        aws.runtime.handle().clone(),
+        options,
+    )
 }
 
 /// Splits `s3://BUCKET[/PREFIX]`.
@@ -182,7 +198,8 @@ fn run_dir(
     if args.public_keys.is_empty() {
         bail!("validating a directory needs --public-keys FILE (save them with `cloudtrail-digest keys`)");
     }
-    let manifest = crate::mirror::read_manifest(dir)?;
+    let root = Root::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    let manifest = crate::mirror::read_manifest(&root)?;
     // A mirror carries CloudTrail's record of its trails and when it was captured: the copy
     // is judged as the bucket was then.
     if let Some(m) = &manifest {

@@ -29,6 +29,10 @@ pub(crate) const MAX_INFERRED: usize = 24 * 3653;
 /// How many listed digests are fetched at once ahead of the walk.
 const PREFETCH: usize = 32;
 
+/// The largest digest object read: a stored digest larger than the largest inflated one
+/// is no digest.
+const MAX_STORED_DIGEST: u64 = crate::digest::MAX_DIGEST_BYTES;
+
 /// A listed digest key and the end time its name gives.
 pub(crate) type Listed = (String, DateTime<Utc>);
 
@@ -231,7 +235,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             );
         }
         let results: Mutex<Vec<Option<Result<Object, StoreError>>>> =
-            Mutex::new(vec![None; batch.len()]);
+            Mutex::new((0..batch.len()).map(|_| None).collect());
         let fetch = || {
             self.store.get_each(&batch, &|i, result| {
                 if let Ok(mut slots) = results.lock() {
@@ -256,6 +260,9 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             });
             if first.is_none() {
                 first = Some(result);
+            } else if result.as_ref().is_ok_and(|o| o.body.as_bytes().is_none()) {
+                // A body read as it arrives holds a connection open: not kept ahead of
+                // the walk, which reads it again when it gets there.
             } else {
                 walk.prefetched.insert((*k).to_owned(), result);
             }
@@ -326,25 +333,12 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
                 on_successor: Vec::new(),
             }
         };
-        let object = match object {
-            Ok(o) => {
-                outcome.object = o.info.clone();
-                o
-            }
-            Err(e) => {
-                let status = match unreadable(&e) {
-                    Ok(()) => DigestStatus::NotFound { inferred: false },
-                    Err(reason) => DigestStatus::Unchecked { reason },
-                };
-                return fail(outcome, status, None);
-            }
-        };
-        let digest = match Digest::from_gzip(&object.body) {
-            Ok(d) => d,
-            Err(e) => {
-                let reason = e.to_string();
-                return fail(outcome, DigestStatus::InvalidFormat { reason }, None);
-            }
+        let (digest, metadata) = match object.map_err(|e| read_failure(&e)).and_then(|o| {
+            outcome.object = o.info.clone();
+            read_digest(o)
+        }) {
+            Ok(read) => read,
+            Err(status) => return fail(outcome, status, None),
         };
         let file = digest.file();
         outcome.starting = file.previous == crate::digest::PreviousDigest::default();
@@ -373,21 +367,15 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             return fail(outcome, status, own_link);
         }
         // A backfill digest is signed when it is generated, not at its end time.
-        let signed_at = object
-            .metadata
+        let signed_at = metadata
             .as_ref()
             .and_then(|m| m.get("backfill-generation-timestamp"))
             .and_then(|t| parse_time(t))
             .unwrap_or(file.digest_end_time);
-        let (findings, on_successor) = self.parsed_findings(
-            &digest,
-            object.metadata.as_ref(),
-            link.as_ref(),
-            bucket,
-            key,
-        );
+        let (findings, on_successor) =
+            self.parsed_findings(&digest, metadata.as_ref(), link.as_ref(), bucket, key);
         outcome.findings = findings;
-        let signature = match self.signature(object.metadata.as_ref(), link) {
+        let signature = match self.signature(metadata.as_ref(), link) {
             Ok(s) => s,
             Err(status) => {
                 let unverifiable = matches!(status, DigestStatus::Unverifiable { .. });
@@ -521,6 +509,38 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         })?;
         Ok((signature, SignatureSource::Successor))
     }
+}
+
+/// The verdict on a digest whose read failed: not found, or unchecked.
+fn read_failure(e: &StoreError) -> DigestStatus {
+    match unreadable(e) {
+        Ok(()) => DigestStatus::NotFound { inferred: false },
+        Err(reason) => DigestStatus::Unchecked { reason },
+    }
+}
+
+/// Reads and parses a digest object, within [`MAX_STORED_DIGEST`] bytes: a larger object
+/// is no digest; a read that fails leaves it unchecked.
+fn read_digest(object: Object) -> Result<(Digest, Option<BTreeMap<String, String>>), DigestStatus> {
+    let too_large = |size: u64| DigestStatus::InvalidFormat {
+        reason: format!("{size} bytes or more, more than a digest may be ({MAX_STORED_DIGEST})"),
+    };
+    if let Some(size) = object.size.filter(|s| *s > MAX_STORED_DIGEST) {
+        return Err(too_large(size));
+    }
+    let bytes = object.body.into_bytes(MAX_STORED_DIGEST).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            too_large(MAX_STORED_DIGEST + 1)
+        } else {
+            DigestStatus::Unchecked {
+                reason: format!("reading it failed: {e}"),
+            }
+        }
+    })?;
+    let digest = Digest::from_gzip(&bytes).map_err(|e| DigestStatus::InvalidFormat {
+        reason: e.to_string(),
+    })?;
+    Ok((digest, object.metadata))
 }
 
 impl Visit {

@@ -5,6 +5,8 @@
 //! count of consumed bytes says exactly where the member ends, so anything after it (an
 //! appended member, garbage) is refused.
 
+use std::io::Read;
+
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 /// Why bytes are not a single well-formed gzip member.
@@ -23,6 +25,9 @@ pub enum GzipError {
     /// The inflated content exceeds the caller's limit.
     #[error("inflated size exceeds the limit of {0} bytes")]
     TooLarge(u64),
+    /// Reading the stored bytes failed (a transport error, not a verdict on them).
+    #[error("reading it failed: {0}")]
+    Read(String),
 }
 
 fn corrupt(reason: &str) -> GzipError {
@@ -118,24 +123,55 @@ impl Inflater {
         &mut self,
         gz: &[u8],
         limit: u64,
+        sink: impl FnMut(&[u8]),
+    ) -> Result<u64, GzipError> {
+        self.inflate_feed(&mut Feed::Slice(gz), limit, sink)
+    }
+
+    /// [`Self::inflate_each`] over bytes read as they arrive: a large object passes through
+    /// a bounded buffer, never whole. A read that fails is [`GzipError::Read`], never a
+    /// verdict on the bytes.
+    pub fn inflate_read(
+        &mut self,
+        reader: &mut dyn Read,
+        limit: u64,
+        sink: impl FnMut(&[u8]),
+    ) -> Result<u64, GzipError> {
+        let mut feed = Feed::Reader {
+            reader,
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+        };
+        self.inflate_feed(&mut feed, limit, sink)
+    }
+
+    fn inflate_feed(
+        &mut self,
+        feed: &mut Feed<'_>,
+        limit: u64,
         mut sink: impl FnMut(&[u8]),
     ) -> Result<u64, GzipError> {
-        let mut input = &gz[header_len(gz)?..];
+        let header = feed.header()?;
+        feed.consume(header);
         self.raw.reset(false);
         let mut crc = Crc::new();
         let mut total: u64 = 0;
         loop {
+            let input = feed.avail();
             let (in_before, out_before) = (self.raw.total_in(), self.raw.total_out());
             let status = self
                 .raw
                 .decompress(input, &mut self.buf, FlushDecompress::None)
-                .map_err(|e| GzipError::Corrupt(format!("invalid deflate data: {e}")))?;
+                // zlib's own words depend on where the input was split: the verdict must not.
+                .map_err(|_| corrupt("invalid deflate data"))?;
             // Both differences are bounded by the slices just passed in.
             let consumed = usize::try_from(self.raw.total_in() - in_before).unwrap_or(usize::MAX);
             let produced = usize::try_from(self.raw.total_out() - out_before).unwrap_or(usize::MAX);
-            input = input
-                .get(consumed..)
-                .ok_or_else(|| corrupt("inflater overran its input"))?;
+            if consumed > input.len() {
+                return Err(corrupt("inflater overran its input"));
+            }
+            feed.consume(consumed);
             let chunk = self
                 .buf
                 .get(..produced)
@@ -148,15 +184,26 @@ impl Inflater {
             sink(chunk);
             match status {
                 Status::StreamEnd => break,
-                // No progress although the output has room: the input ended first.
-                _ if consumed == 0 && produced == 0 => return Err(corrupt("truncated")),
+                // No progress although the output has room: the input ended, or more must
+                // be read.
+                _ if consumed == 0 && produced == 0 && !feed.fill()? => {
+                    return Err(corrupt("truncated"));
+                }
                 _ => {}
             }
         }
-        let (trailer, rest) = input
-            .split_first_chunk::<8>()
+        while feed.avail().len() < 8 {
+            if !feed.fill()? {
+                return Err(corrupt("truncated"));
+            }
+        }
+        let trailer: [u8; 8] = feed
+            .avail()
+            .get(..8)
+            .and_then(|t| t.try_into().ok())
             .ok_or_else(|| corrupt("truncated"))?;
-        let [c0, c1, c2, c3, s0, s1, s2, s3] = *trailer;
+        feed.consume(8);
+        let [c0, c1, c2, c3, s0, s1, s2, s3] = trailer;
         if u32::from_le_bytes([c0, c1, c2, c3]) != crc.sum() {
             return Err(corrupt("the content's CRC-32 does not match the trailer"));
         }
@@ -164,10 +211,98 @@ impl Inflater {
         if u64::from(u32::from_le_bytes([s0, s1, s2, s3])) != total & u64::from(u32::MAX) {
             return Err(corrupt("the content's length does not match the trailer"));
         }
-        if rest.is_empty() {
+        if feed.avail().is_empty() && !feed.fill()? {
             Ok(total)
         } else {
             Err(GzipError::TrailingData)
+        }
+    }
+}
+
+/// How much of a stream is read at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The longest gzip header read from a stream (its optional name and comment are
+/// unbounded in the format).
+const MAX_HEADER: usize = 1024 * 1024;
+
+/// Where the compressed bytes come from: all at once, or read as they arrive.
+enum Feed<'a> {
+    Slice(&'a [u8]),
+    Reader {
+        reader: &'a mut dyn Read,
+        buf: Vec<u8>,
+        /// The bytes read and not consumed are `buf[start..end]`.
+        start: usize,
+        end: usize,
+    },
+}
+
+impl Feed<'_> {
+    fn avail(&self) -> &[u8] {
+        match self {
+            Self::Slice(s) => s,
+            Self::Reader {
+                buf, start, end, ..
+            } => buf.get(*start..*end).unwrap_or_default(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Self::Slice(s) => *s = s.get(n..).unwrap_or_default(),
+            Self::Reader { start, end, .. } => *start = (*start + n).min(*end),
+        }
+    }
+
+    /// Reads more, keeping what is not consumed yet (growing the buffer when it is full, up
+    /// to [`MAX_HEADER`]). `Ok(false)`: the input has ended.
+    fn fill(&mut self) -> Result<bool, GzipError> {
+        let Self::Reader {
+            reader,
+            buf,
+            start,
+            end,
+        } = self
+        else {
+            return Ok(false);
+        };
+        buf.copy_within(*start..*end, 0);
+        *end -= *start;
+        *start = 0;
+        if *end == buf.len() {
+            if buf.len() >= MAX_HEADER {
+                return Err(corrupt("gzip header longer than 1 MiB"));
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+        loop {
+            let free = buf.get_mut(*end..).unwrap_or_default();
+            match reader.read(free) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    *end += n.min(free.len());
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(GzipError::Read(e.to_string())),
+            }
+        }
+    }
+
+    /// The length of the gzip header at the start of the input, reading as much as it
+    /// takes (at least the ten fixed bytes, or the end of the input, before judging).
+    fn header(&mut self) -> Result<usize, GzipError> {
+        loop {
+            let have = self.avail();
+            let judged = header_len(have);
+            let incomplete = have.len() < 10 || judged == Err(corrupt("truncated"));
+            if !incomplete {
+                return judged;
+            }
+            if !self.fill()? {
+                return header_len(self.avail());
+            }
         }
     }
 }
@@ -322,6 +457,69 @@ mod tests {
         assert!(
             refused > 1000,
             "the corruptions should mostly be refused: {refused}"
+        );
+    }
+
+    /// A reader that hands out at most `step` bytes at a time.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// Reading from a stream, in pieces of any size, gives the verdict of reading the
+    /// whole buffer, on the corruptions of `agrees_with_flate2_on_corrupted_members`.
+    #[test]
+    fn a_stream_read_in_any_pieces_gets_the_verdict_of_the_whole_buffer() {
+        use rand_chacha::rand_core::{RngCore as _, SeedableRng as _};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let content = b"{\"eventName\":\"GetObject\",\"n\":12345}".repeat(3000);
+        let originals = [gzip(&content), full_header(&content), gzip(b"")];
+        let mut inflater = Inflater::with_buffer(4096);
+        for round in 0..1500 {
+            let mut gz = originals[round % originals.len()].clone();
+            if round % 5 != 0 {
+                let at = rng.next_u32() as usize % gz.len();
+                match rng.next_u32() % 3 {
+                    0 => gz[at] ^= 1 << (rng.next_u32() % 8),
+                    1 => gz.truncate(at),
+                    _ => gz.push(rng.next_u32().to_le_bytes()[0]),
+                }
+            }
+            let mut whole = Vec::new();
+            let expected = inflater
+                .inflate_each(&gz, u64::MAX, |c| whole.extend_from_slice(c))
+                .map(|n| (n, whole));
+            let step = [1, 7, 4096, 100_000][round % 4];
+            let mut streamed = Vec::new();
+            let got = inflater
+                .inflate_read(&mut Trickle { data: &gz, step }, u64::MAX, |c| {
+                    streamed.extend_from_slice(c);
+                })
+                .map(|n| (n, streamed));
+            assert_eq!(got, expected, "round {round}, pieces of {step}");
+        }
+    }
+
+    #[test]
+    fn a_failing_read_is_not_a_verdict_on_the_bytes() {
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("connection reset"))
+            }
+        }
+        assert_eq!(
+            Inflater::default().inflate_read(&mut Broken, u64::MAX, |_| {}),
+            Err(GzipError::Read("connection reset".into()))
         );
     }
 

@@ -12,7 +12,7 @@ use crate::gzip::{self, GzipError};
 use crate::hexvalue::Sha256Hash;
 use crate::progress::Progress;
 use crate::report::{LogOutcome, LogStatus};
-use crate::store::{ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
+use crate::store::{Body, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
 
 /// Reusable state for [`check_log_bytes`]: the inflater and its buffer.
 pub type Scratch = gzip::Inflater;
@@ -26,13 +26,32 @@ pub fn inflate_sha256(gz: &[u8], scratch: &mut Scratch) -> Result<Sha256Hash, Gz
 
 /// Checks a log file's stored bytes against the digest's `hashValue`.
 pub fn check_log_bytes(expected: &Sha256Hash, gz: &[u8], scratch: &mut Scratch) -> LogStatus {
-    match inflate_sha256(gz, scratch) {
+    verdict(expected, inflate_sha256(gz, scratch))
+}
+
+/// SHA-256 of the content of the single gzip member read from `reader` as it arrives.
+pub fn inflate_sha256_read(
+    reader: &mut dyn std::io::Read,
+    scratch: &mut Scratch,
+) -> Result<Sha256Hash, GzipError> {
+    let mut hasher = sha2::Sha256::new();
+    scratch.inflate_read(reader, u64::MAX, |chunk| hasher.update(chunk))?;
+    Ok(Sha256Hash(hasher.finalize().into()))
+}
+
+/// The verdict on a log file from its inflated content's SHA-256, or why it has none. A
+/// read that failed is no verdict on the file: unchecked.
+fn verdict(expected: &Sha256Hash, inflated: Result<Sha256Hash, GzipError>) -> LogStatus {
+    match inflated {
         Ok(actual) if actual == *expected => LogStatus::Valid,
         Ok(actual) => LogStatus::HashMismatch {
             expected: *expected,
             actual,
         },
         Err(GzipError::TrailingData) => LogStatus::TrailingData,
+        Err(GzipError::Read(reason)) => LogStatus::Unchecked {
+            reason: format!("reading it failed: {reason}"),
+        },
         Err(e) => LogStatus::InvalidFormat {
             reason: e.to_string(),
         },
@@ -54,10 +73,21 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The verdict on a log file from the result of reading it.
-pub fn check_log(entry: &LogFileEntry, read: Result<&[u8], &StoreError>) -> LogStatus {
+/// The verdict on a log file from the result of reading it: a body in memory is checked
+/// whole, a large one as it arrives.
+pub fn check_log(entry: &LogFileEntry, read: Result<Body, &StoreError>) -> LogStatus {
+    let expected = &entry.hash_value;
     match read {
-        Ok(body) => SCRATCH.with(|s| check_log_bytes(&entry.hash_value, body, &mut s.borrow_mut())),
+        Ok(body) => SCRATCH.with(|s| {
+            let scratch = &mut s.borrow_mut();
+            match body.as_bytes() {
+                Some(bytes) => check_log_bytes(expected, bytes, scratch),
+                None => verdict(
+                    expected,
+                    inflate_sha256_read(&mut body.into_reader(), scratch),
+                ),
+            }
+        }),
         Err(e) => match unreadable(e) {
             Ok(()) => LogStatus::NotFound,
             Err(reason) => LogStatus::Unchecked { reason },
@@ -78,9 +108,15 @@ pub fn check_logs<S: ObjectStore + ?Sized>(
     let statuses: Mutex<Vec<Option<(LogStatus, ObjectInfo)>>> =
         Mutex::new(vec![None; entries.len()]);
     store.get_each(&requests, &|i, result| {
-        let status = check_log(entries[i], result.as_ref().map(|o| o.body.as_slice()));
-        progress.log_done(result.as_ref().map_or(0, |o| o.body.len() as u64));
-        let info = result.map(|o| o.info).unwrap_or_default();
+        let (read, info, size) = match result {
+            Ok(o) => (Ok(o.body), o.info, o.size.unwrap_or(0)),
+            Err(e) => (Err(e), ObjectInfo::default(), 0),
+        };
+        let status = match read {
+            Ok(body) => check_log(entries[i], Ok(body)),
+            Err(e) => check_log(entries[i], Err(&e)),
+        };
+        progress.log_done(size);
         if let Ok(mut slots) = statuses.lock() {
             slots[i] = Some((status, info));
         }

@@ -9,7 +9,7 @@
 use std::sync::Mutex;
 
 use crate::report::{ListingFailure, UnrecognizedKey};
-use crate::store::{ObjectStore, StoreError};
+use crate::store::{Listing, ObjectStore, StoreError};
 
 /// Lists one bucket, collecting failures and stray entries.
 pub(crate) struct Lister<'a, S: ObjectStore + ?Sized> {
@@ -54,8 +54,9 @@ impl<'a, S: ObjectStore + ?Sized> Lister<'a, S> {
 
     /// The keys under `prefix`, or why they could not be listed (also recorded).
     pub(crate) fn try_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let listed = self.record(prefix, self.store.list(self.bucket, prefix, None))?;
-        Ok(listed
+        let listed = self.record(prefix, self.store.list(self.bucket, prefix))?;
+        Ok(self
+            .problems(listed)
             .into_iter()
             .filter(|key| {
                 let under = key.starts_with(prefix);
@@ -76,7 +77,8 @@ impl<'a, S: ObjectStore + ?Sized> Lister<'a, S> {
     /// The folders one level under `prefix`, or why they could not be listed (recorded).
     pub(crate) fn try_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let listed = self.record(prefix, self.store.list_prefixes(self.bucket, prefix))?;
-        Ok(listed
+        Ok(self
+            .problems(listed)
             .into_iter()
             .filter(|folder| {
                 let one_level = folder
@@ -89,6 +91,31 @@ impl<'a, S: ObjectStore + ?Sized> Lister<'a, S> {
                 one_level
             })
             .collect())
+    }
+
+    /// Takes the entries a listing could not take as keys: a folder that could not be read
+    /// is a failure (what it holds is unchecked), any other entry a stray.
+    fn problems(&self, listed: Listing) -> Vec<String> {
+        for problem in listed.problems {
+            if problem.unchecked {
+                push(
+                    &self.failures,
+                    ListingFailure {
+                        prefix: problem.entry,
+                        reason: problem.reason,
+                    },
+                );
+            } else {
+                push(
+                    &self.strays,
+                    UnrecognizedKey {
+                        key: problem.entry,
+                        reason: problem.reason,
+                    },
+                );
+            }
+        }
+        listed.keys
     }
 
     fn record<T>(&self, prefix: &str, result: Result<T, StoreError>) -> Result<T, StoreError> {
@@ -137,14 +164,14 @@ mod tests {
     struct Canned(Vec<String>);
 
     impl ObjectStore for Canned {
-        fn list(&self, _: &str, _: &str, _: Option<&str>) -> Result<Vec<String>, StoreError> {
-            Ok(self.0.clone())
+        fn list(&self, _: &str, _: &str) -> Result<Listing, StoreError> {
+            Ok(Listing::of(self.0.clone()))
         }
-        fn list_prefixes(&self, _: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        fn list_prefixes(&self, _: &str, prefix: &str) -> Result<Listing, StoreError> {
             if prefix == "fail/" {
                 return Err(StoreError::new(StoreErrorKind::Other, "boom"));
             }
-            Ok(self.0.clone())
+            Ok(Listing::of(self.0.clone()))
         }
         fn get(&self, _: &str, _: &str) -> Result<crate::Object, StoreError> {
             Err(StoreError::new(StoreErrorKind::NotFound, "none"))

@@ -443,9 +443,8 @@ impl cloudtrail_digest::ObjectStore for Counting {
         &self,
         bucket: &str,
         prefix: &str,
-        start_after: Option<&str>,
-    ) -> Result<Vec<String>, cloudtrail_digest::StoreError> {
-        self.inner.list(bucket, prefix, start_after)
+    ) -> Result<cloudtrail_digest::store::Listing, cloudtrail_digest::StoreError> {
+        self.inner.list(bucket, prefix)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, cloudtrail_digest::StoreError> {

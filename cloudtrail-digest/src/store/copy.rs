@@ -1,6 +1,6 @@
 //! A copy of a bucket presented under the original's name.
 
-use super::{Object, ObjectStore, StoreError};
+use super::{Listing, Object, ObjectStore, StoreError};
 
 /// Presents a bucket that holds a copy of another under the original's name: requests for
 /// `original` are served from `actual` of the inner store. Validating with `original` as
@@ -33,20 +33,15 @@ impl<S: ObjectStore> CopyOf<S> {
 }
 
 impl<S: ObjectStore> ObjectStore for CopyOf<S> {
-    fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-    ) -> Result<Vec<String>, StoreError> {
-        self.inner.list(self.map(bucket), prefix, start_after)
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
+        self.inner.list(self.map(bucket), prefix)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         self.inner.get(self.map(bucket), key)
     }
 
-    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
         self.inner.list_prefixes(self.map(bucket), prefix)
     }
 
@@ -70,8 +65,9 @@ mod tests {
         let mut mem = MemoryStore::new();
         mem.insert("copy", "k", Object::new(b"x".to_vec(), None));
         let store = CopyOf::new(mem, "original", "copy");
-        assert_eq!(store.get("original", "k").unwrap().body, b"x");
-        assert_eq!(store.list("original", "", None).unwrap(), ["k"]);
+        let body = store.get("original", "k").unwrap().body;
+        assert_eq!(body.as_bytes(), Some(&b"x"[..]));
+        assert_eq!(store.list("original", "").unwrap().keys, ["k"]);
         assert!(store.get("other", "k").is_err());
     }
 }

@@ -2,12 +2,34 @@
 
 use std::collections::BTreeMap;
 
-use super::{Object, ObjectStore, StoreError, StoreErrorKind};
+use super::{Body, Listing, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
+
+/// An object as a [`MemoryStore`] holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredObject {
+    /// The body.
+    pub body: Vec<u8>,
+    /// User metadata, if known.
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// S3's identifiers, where known.
+    pub info: ObjectInfo,
+}
+
+impl From<StoredObject> for Object {
+    fn from(s: StoredObject) -> Self {
+        Self {
+            size: Some(s.body.len() as u64),
+            body: Body::from_bytes(s.body),
+            metadata: s.metadata,
+            info: s.info,
+        }
+    }
+}
 
 /// Objects held in memory, by bucket and key.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    buckets: BTreeMap<String, BTreeMap<String, Object>>,
+    buckets: BTreeMap<String, BTreeMap<String, StoredObject>>,
 }
 
 impl MemoryStore {
@@ -16,50 +38,59 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Stores an object, replacing any under the same key.
+    /// Stores an object, replacing any under the same key. A body read as it arrives is
+    /// read whole (one that fails to read is stored empty).
     pub fn insert(&mut self, bucket: &str, key: &str, object: Object) {
+        let stored = StoredObject {
+            body: object.body.into_bytes(u64::MAX).unwrap_or_default(),
+            metadata: object.metadata,
+            info: object.info,
+        };
         self.buckets
             .entry(bucket.to_owned())
             .or_default()
-            .insert(key.to_owned(), object);
+            .insert(key.to_owned(), stored);
     }
 
     /// Removes an object, returning it.
     pub fn remove(&mut self, bucket: &str, key: &str) -> Option<Object> {
-        self.buckets.get_mut(bucket)?.remove(key)
+        self.buckets.get_mut(bucket)?.remove(key).map(Object::from)
     }
 
     /// A stored object, to tamper with in tests.
-    pub fn object_mut(&mut self, bucket: &str, key: &str) -> Option<&mut Object> {
+    pub fn object_mut(&mut self, bucket: &str, key: &str) -> Option<&mut StoredObject> {
         self.buckets.get_mut(bucket)?.get_mut(key)
     }
 }
 
 impl ObjectStore for MemoryStore {
-    fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-    ) -> Result<Vec<String>, StoreError> {
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
         let Some(objects) = self.buckets.get(bucket) else {
             return Err(StoreError::new(
-                StoreErrorKind::NotFound,
+                StoreErrorKind::Other,
                 format!("no bucket {bucket}"),
             ));
         };
-        Ok(objects
-            .keys()
-            .filter(|k| k.starts_with(prefix) && start_after.is_none_or(|s| k.as_str() > s))
-            .cloned()
-            .collect())
+        Ok(Listing::of(
+            objects
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect(),
+        ))
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
-        self.buckets
-            .get(bucket)
-            .and_then(|b| b.get(key))
+        let Some(objects) = self.buckets.get(bucket) else {
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                format!("no bucket {bucket}"),
+            ));
+        };
+        objects
+            .get(key)
             .cloned()
+            .map(Object::from)
             .ok_or_else(|| StoreError::new(StoreErrorKind::NotFound, "no such key"))
     }
 }

@@ -6,24 +6,31 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod body;
 mod copy;
-mod dir;
+#[cfg(unix)]
 mod fs;
 mod memory;
+#[cfg(unix)]
+pub mod root;
 #[cfg(feature = "s3")]
 mod s3;
 
+pub use body::{Body, STREAM_ABOVE};
 pub use copy::CopyOf;
+#[cfg(unix)]
 pub use fs::{FsStore, SIDECAR_SUFFIX};
 pub use memory::MemoryStore;
 #[cfg(feature = "s3")]
-pub use s3::{S3Options, S3Store};
+pub use s3::{S3Options, S3Store, Timeouts};
 
 /// An object's bytes as stored, and its S3 user metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Object {
     /// The body exactly as stored (never transparently decompressed).
-    pub body: Vec<u8>,
+    pub body: Body,
+    /// The body's size, when the store says it before the body is read.
+    pub size: Option<u64>,
     /// User metadata (`x-amz-meta-*`, names lowercase without the prefix). `None` when the
     /// store does not know it, as for a local copy without a `.meta.json` sidecar.
     pub metadata: Option<BTreeMap<String, String>>,
@@ -32,14 +39,49 @@ pub struct Object {
 }
 
 impl Object {
-    /// An object with a body and metadata, its S3 identifiers unknown.
+    /// An object held in memory, with metadata, its S3 identifiers unknown.
     pub fn new(body: Vec<u8>, metadata: Option<BTreeMap<String, String>>) -> Self {
         Self {
-            body,
+            size: Some(body.len() as u64),
+            body: Body::from_bytes(body),
             metadata,
             info: ObjectInfo::default(),
         }
     }
+}
+
+/// What a listing found: the keys (or folders), and the entries it could not take as keys,
+/// each named with why (a symlink leading out of a local copy, a name that is not UTF-8,
+/// a folder that could not be read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Keys, or folders ending in `/`, in lexicographic (S3) order.
+    pub keys: Vec<String>,
+    /// Entries left out, and why.
+    pub problems: Vec<ListProblem>,
+}
+
+impl Listing {
+    /// A listing of these keys and nothing else.
+    pub fn of(keys: Vec<String>) -> Self {
+        Self {
+            keys,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// An entry a listing could not take as a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListProblem {
+    /// The entry, as a key would name it (with replacement characters where it is not
+    /// UTF-8).
+    pub entry: String,
+    /// Why it was left out.
+    pub reason: String,
+    /// Whether what lies under it is unknown (a folder that could not be read), rather
+    /// than the entry being merely out of place.
+    pub unchecked: bool,
 }
 
 /// What S3 says identifies an object version (the fields `aws s3api head-object` prints),
@@ -102,32 +144,31 @@ impl StoreError {
 
 /// A source of CloudTrail objects: an S3 endpoint or a local copy.
 pub trait ObjectStore: fmt::Debug + Send + Sync {
-    /// Every key in `bucket` that starts with `prefix` and sorts after `start_after`, in
-    /// lexicographic (S3) order.
-    fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-    ) -> Result<Vec<String>, StoreError>;
+    /// Every key in `bucket` that starts with `prefix`, in lexicographic (S3) order.
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError>;
 
-    /// The object's bytes and metadata.
+    /// The object's body (in memory up to [`STREAM_ABOVE`] bytes, else read as it arrives)
+    /// and metadata.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError>;
 
     /// The distinct "folders" directly under `prefix` (which ends in `/`), each ending in
     /// `/`, sorted: S3's `CommonPrefixes` with delimiter `/`. Lets discovery reach the digest
     /// folders without listing any log file.
-    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let mut out: Vec<String> = self
-            .list(bucket, prefix, None)?
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
+        let listed = self.list(bucket, prefix)?;
+        let mut keys: Vec<String> = listed
+            .keys
             .iter()
             .filter_map(|k| {
                 let rest = k.strip_prefix(prefix)?;
                 rest.find('/').map(|i| format!("{prefix}{}", &rest[..=i]))
             })
             .collect();
-        out.dedup();
-        Ok(out)
+        keys.dedup();
+        Ok(Listing {
+            keys,
+            problems: listed.problems,
+        })
     }
 
     /// Fetches every `(bucket, key)` of `requests`, calling `each(index, result)` exactly

@@ -6,27 +6,60 @@
 //! returned exactly as stored: the SDK never decompresses, even for objects stored with
 //! `Content-Encoding: gzip`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::types::RequestPayer;
 use aws_sdk_s3::Client;
 use futures_util::StreamExt as _;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
-use super::{Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
+use super::{Listing, Object, ObjectStore, StoreError, StoreErrorKind};
+
+mod get;
+mod window;
+
+use window::Window;
+
+/// How long a request may take. A server that accepts a request and never answers, or
+/// trickles a body, cannot hang a run: what times out is tried again, then left unchecked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To connect.
+    pub connect: Duration,
+    /// From sending a request to the first byte of the answer.
+    pub first_byte: Duration,
+    /// Between two parts of a body.
+    pub idle: Duration,
+    /// A whole request (a body gets more, at 64 KiB/s, for its size).
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            idle: Duration::from_secs(30),
+            operation: Duration::from_secs(60),
+        }
+    }
+}
 
 /// Options of requests to S3.
 #[derive(Debug, Clone)]
 pub struct S3Options {
-    /// Requests in flight at once (at 15 ms per request, 64 give about 4,000 files/s).
+    /// Requests in flight at once, at most (at 15 ms per request, 64 give about 4,000
+    /// files/s); fewer while S3 throttles.
     pub concurrency: usize,
     /// Send `x-amz-request-payer: requester` (requester-pays buckets).
     pub requester_pays: bool,
     /// Send `x-amz-expected-bucket-owner`.
     pub expected_bucket_owner: Option<String>,
+    /// How long requests may take.
+    pub timeouts: Timeouts,
 }
 
 impl Default for S3Options {
@@ -35,6 +68,7 @@ impl Default for S3Options {
             concurrency: 64,
             requester_pays: false,
             expected_bucket_owner: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -45,66 +79,33 @@ pub struct S3Store {
     client: Client,
     runtime: Handle,
     options: S3Options,
+    window: Arc<Window>,
 }
-
-/// A failed request, and whether trying it again may help.
-struct Failure {
-    error: StoreError,
-    /// A 404 that does not say `NoSuchKey`, or a body cut short: transport, not absence.
-    retry: bool,
-}
-
-/// Maps an SDK error to a store error. Only `NoSuchKey` proves that an object does not
-/// exist ("not found", an integrity finding); a 404 without it (a proxy, a load balancer)
-/// proves nothing and is retried; refusals are "access denied"; everything else, after
-/// the SDK's retries, is "other", which leaves the file unchecked.
-fn store_error<E>(
-    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> Failure
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let code = e.as_service_error().and_then(ProvideErrorMetadata::code);
-    let status = e.raw_response().map(|r| r.status().as_u16());
-    let kind = match code {
-        Some("NoSuchKey") => StoreErrorKind::NotFound,
-        Some(
-            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch",
-        ) => StoreErrorKind::AccessDenied,
-        _ => StoreErrorKind::Other,
-    };
-    let bare_404 = status == Some(404) && !matches!(code, Some("NoSuchKey" | "NoSuchBucket"));
-    let reason = match (
-        code,
-        e.as_service_error().and_then(ProvideErrorMetadata::message),
-    ) {
-        _ if bare_404 => {
-            "HTTP 404 without NoSuchKey (a proxy or load balancer?): not proof that the object is absent".to_owned()
-        }
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
-    };
-    Failure {
-        error: StoreError::new(kind, reason),
-        retry: bare_404,
-    }
-}
-
-/// How many times a request is made when its failure is transport, not absence (beyond
-/// the SDK's own retries of throttling and server errors).
-const ATTEMPTS: u32 = 3;
 
 /// The most pages one listing may take (a hundred million keys): a listing that goes on
 /// past it is an error, not a long wait.
 const MAX_PAGES: usize = 100_000;
 
 impl S3Store {
-    /// A store over `client`, blocking on `runtime`.
-    pub fn new(client: Client, runtime: Handle, options: S3Options) -> Self {
+    /// A store over `client` (its timeouts set from `options`), blocking on `runtime`.
+    pub fn new(client: &Client, runtime: Handle, options: S3Options) -> Self {
+        let t = options.timeouts;
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(t.connect)
+            .read_timeout(t.first_byte)
+            .operation_attempt_timeout(t.operation)
+            .build();
+        let client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .timeout_config(timeouts)
+                .build(),
+        );
         Self {
             client,
             runtime,
+            window: Arc::new(Window::new(options.concurrency)),
             options,
         }
     }
@@ -115,62 +116,6 @@ impl S3Store {
             .then_some(RequestPayer::Requester)
     }
 
-    /// Reads an object, trying again when the failure was transport, not absence.
-    async fn get_async(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
-        let mut attempt = 1;
-        loop {
-            match self.get_once(bucket, key).await {
-                Err(f) if f.retry && attempt < ATTEMPTS => {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-                    attempt += 1;
-                }
-                Err(f) => return Err(f.error),
-                Ok(object) => return Ok(object),
-            }
-        }
-    }
-
-    async fn get_once(&self, bucket: &str, key: &str) -> Result<Object, Failure> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .set_request_payer(self.payer())
-            .set_expected_bucket_owner(self.options.expected_bucket_owner.clone())
-            .send()
-            .await
-            .map_err(|e| store_error(&e))?;
-        let metadata: BTreeMap<String, String> = out
-            .metadata()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let body = out.body.collect().await.map_err(|e| Failure {
-            error: StoreError::new(
-                StoreErrorKind::Other,
-                format!("reading the body failed: {}", DisplayErrorContext(&e)),
-            ),
-            retry: true,
-        })?;
-        let info = ObjectInfo {
-            etag: out.e_tag,
-            version_id: out.version_id,
-            last_modified: out
-                .last_modified
-                .and_then(|t| t.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok()),
-        };
-        Ok(Object {
-            // Moves the buffer when it is a single chunk: no copy per object.
-            body: body.into_bytes().into(),
-            metadata: Some(metadata),
-            info,
-        })
-    }
-
     /// Lists keys (or, with `delimiter`, common prefixes) page by page. A listing that says
     /// it is truncated without a new continuation token, or repeats one, would never end
     /// or end early: an error, never taken as complete.
@@ -178,7 +123,6 @@ impl S3Store {
         &self,
         bucket: &str,
         prefix: &str,
-        start_after: Option<&str>,
         delimiter: bool,
     ) -> Result<Vec<String>, StoreError> {
         let failed = |why: &str| {
@@ -196,14 +140,13 @@ impl S3Store {
                 .list_objects_v2()
                 .bucket(bucket)
                 .prefix(prefix)
-                .set_start_after(start_after.map(str::to_owned))
                 .set_delimiter(delimiter.then(|| "/".to_owned()))
                 .set_continuation_token(token.take())
                 .set_request_payer(self.payer())
                 .set_expected_bucket_owner(self.options.expected_bucket_owner.clone())
                 .send()
                 .await
-                .map_err(|e| store_error(&e).error)?;
+                .map_err(|e| get::store_error(&e).error)?;
             if delimiter {
                 out.extend(
                     page.common_prefixes()
@@ -240,22 +183,19 @@ impl S3Store {
 const INLINE_MAX: usize = 64 * 1024;
 
 impl ObjectStore for S3Store {
-    fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-    ) -> Result<Vec<String>, StoreError> {
-        self.runtime
-            .block_on(self.list_async(bucket, prefix, start_after, false))
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
+        let keys = self
+            .runtime
+            .block_on(self.list_async(bucket, prefix, false))?;
+        Ok(Listing::of(keys))
     }
 
-    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
         let mut out = self
             .runtime
-            .block_on(self.list_async(bucket, prefix, None, true))?;
+            .block_on(self.list_async(bucket, prefix, true))?;
         out.sort_unstable();
-        Ok(out)
+        Ok(Listing::of(out))
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
@@ -305,7 +245,9 @@ impl ObjectStore for S3Store {
                 while let Some((i, result, permit)) = results.next().await {
                     // Handing a small body to another thread costs more (a wake-up, a
                     // context switch) than inflating and hashing it here.
-                    let small = result.as_ref().map_or(true, |o| o.body.len() <= INLINE_MAX);
+                    let small = result.as_ref().map_or(true, |o| {
+                        o.body.as_bytes().is_some_and(|b| b.len() <= INLINE_MAX)
+                    });
                     if small {
                         each(i, result);
                         drop(permit);
