@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::primitives::DateTime as AwsTime;
@@ -14,6 +14,10 @@ use chrono::{DateTime, Duration, Utc};
 use cloudtrail_digest::{Fingerprint, KeySource, PublicKey, PublicKeySet};
 use serde_json::{json, Value};
 use tokio::runtime::Runtime;
+
+/// The most pages one `ListPublicKeys` may take (a key lasts about a month: years of keys
+/// fit in one page).
+const MAX_KEY_PAGES: usize = 1000;
 
 /// The default region for calls that need one when nothing configures it.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -113,7 +117,8 @@ impl Aws {
         self.runtime.block_on(async {
             let mut entries = Vec::new();
             let mut token: Option<String> = None;
-            loop {
+            let mut tokens = std::collections::HashSet::new();
+            for _ in 0..MAX_KEY_PAGES {
                 let out = client
                     .list_public_keys()
                     .start_time(aws_time(start))
@@ -132,12 +137,16 @@ impl Aws {
                         "Region": region,
                     }));
                 }
-                match out.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                    _ => break,
+                match out.next_token().filter(|t| !t.is_empty()) {
+                    // A token given before: the listing would never end.
+                    Some(t) if !tokens.insert(t.to_owned()) => {
+                        bail!("ListPublicKeys in {region} repeats a NextToken: it would never end")
+                    }
+                    Some(t) => token = Some(t.to_owned()),
+                    None => return Ok(entries),
                 }
             }
-            Ok(entries)
+            bail!("ListPublicKeys in {region} did not end after {MAX_KEY_PAGES} pages")
         })
     }
 }

@@ -3,6 +3,7 @@
 mod args;
 mod aws;
 mod keys;
+mod limits;
 mod mirror;
 mod output;
 mod progress;

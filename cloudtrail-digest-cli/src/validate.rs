@@ -76,8 +76,16 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
     Ok(selection)
 }
 
-/// The S3 store of `bucket`, with the connection options.
+/// The S3 store of `bucket`, with the connection options; requests in flight are kept
+/// below what the open-file limit (raised as far as it goes) allows.
 pub(crate) fn s3_store(aws: &Aws, s3: &S3Args, bucket: &str) -> S3Store {
+    let allowed = crate::limits::max_in_flight(crate::limits::raise_open_files());
+    let concurrency = usize::from(s3.concurrency);
+    if concurrency > allowed {
+        eprintln!(
+            "cloudtrail-digest: --concurrency {concurrency} lowered to {allowed}: the open-file limit allows no more"
+        );
+    }
     let seconds = std::time::Duration::from_secs;
     let options = S3Options {
         timeouts: Timeouts {
@@ -86,7 +94,7 @@ pub(crate) fn s3_store(aws: &Aws, s3: &S3Args, bucket: &str) -> S3Store {
             idle: seconds(s3.read_timeout),
             operation: seconds(s3.timeout),
         },
-        concurrency: usize::from(s3.concurrency),
+        concurrency: concurrency.min(allowed),
         requester_pays: s3.request_payer == Some(RequestPayer::Requester),
         expected_bucket_owner: s3.expected_bucket_owner.clone(),
     };

@@ -832,7 +832,8 @@ fn a_404_without_nosuchkey_is_retried_and_never_a_finding() {
         )
     };
     // Once: the retry reads it.
-    s3.faults.bare_404.lock().unwrap().insert(key.clone(), 1);
+    let bare = |n| (support::GetFault::Bare404, n);
+    s3.faults.get.lock().unwrap().insert(key.clone(), bare(1));
     let out = json_run();
     assert_eq!(
         out.status.code(),
@@ -852,7 +853,7 @@ fn a_404_without_nosuchkey_is_retried_and_never_a_finding() {
     // The bare 404 never reached s3s; the retry did.
     assert_eq!(gets(&s3), 1);
     // Every time: unchecked, never "not found".
-    s3.faults.bare_404.lock().unwrap().insert(key.clone(), 100);
+    s3.faults.get.lock().unwrap().insert(key.clone(), bare(100));
     let out = json_run();
     assert_eq!(out.status.code(), Some(2));
     let report = json(&out);
@@ -979,4 +980,66 @@ fn entries_a_listing_returns_outside_its_prefix_are_reported_never_used() {
             "{stray}"
         );
     }
+}
+
+#[test]
+fn a_public_key_listing_that_never_ends_leaves_the_digests_unchecked() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    ct.state.lock().unwrap().keys_next_token = Some("again".into());
+    let out = support::cli_within(
+        std::time::Duration::from_secs(60),
+        &dir,
+        &["validate", "s3://example-trail-bucket", "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    for d in report["chains"][0]["digests"].as_array().unwrap() {
+        assert_eq!(d["status"], "unchecked", "{d}");
+        assert!(
+            d["reason"]
+                .as_str()
+                .unwrap()
+                .contains("repeats a NextToken"),
+            "{d}"
+        );
+    }
+    let pages = ct
+        .state
+        .lock()
+        .unwrap()
+        .calls
+        .iter()
+        .filter(|(t, _)| t == "ListPublicKeys")
+        .count();
+    assert_eq!(pages, 2, "stopped at the first repeated token");
+}
+
+#[test]
+fn requests_in_flight_stay_below_the_open_file_limit() {
+    let rt = support::runtime();
+    let (dir, s3, ct) = valid_chain(&rt);
+    // The binary started under a hard limit of 200 open files, asking for 1000 in flight.
+    let binary = env!("CARGO_BIN_EXE_cloudtrail-digest");
+    let script = format!(
+        "ulimit -n 200 && exec '{binary}' validate s3://example-trail-bucket --concurrency 1000"
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&dir)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL_S3", &s3.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &ct.endpoint)
+        .env("AWS_ACCESS_KEY_ID", support::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", support::SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("--concurrency 1000 lowered to 36"), "{err}");
+    assert!(!err.contains("Too many open files"), "{err}");
 }

@@ -70,6 +70,7 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
             let verdict = match l["status"].as_str().unwrap_or_default() {
                 "injected" => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
                 "not_covered" => "NOT COVERED: no verified digest covers its delivery time",
+                "unchecked" => "UNCHECKED: delivered in the hour of a digest that could not be read",
                 "pending" => {
                     "PENDING: delivered after the newest digest, whose successor is not due yet"
                 }

@@ -310,6 +310,8 @@ pub enum UnlistedStatus {
     Injected,
     /// Delivered after the newest digest, whose successor is not due yet.
     Pending,
+    /// Delivered in the hour of a digest that could not be read: it may be listed there.
+    Unchecked,
     /// Delivered where no verified digest covers it: it cannot be verified.
     NotCovered,
 }
@@ -320,6 +322,7 @@ impl UnlistedStatus {
         match self {
             Self::Injected => Severity::Invalid,
             Self::Pending => Severity::Valid,
+            Self::Unchecked => Severity::Unchecked,
             Self::NotCovered => Severity::Incomplete,
         }
     }
@@ -329,6 +332,7 @@ impl UnlistedStatus {
         match self {
             Self::Injected => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
             Self::Pending => "PENDING: delivered after the newest digest, whose successor is not due yet",
+            Self::Unchecked => "UNCHECKED: delivered in the hour of a digest that could not be read",
             Self::NotCovered => "NOT COVERED: no verified digest covers its delivery time",
         }
     }
@@ -350,17 +354,31 @@ pub struct UnlistedLog {
 /// after it is named, possibly into the next digest's hour.
 pub const DELIVERY_SLACK: Duration = Duration::minutes(15);
 
-/// Classifies a log file named at `t`, given the spans (sorted by start) of every chain
-/// at its location that are verified (`good`: verified or empty) and those whose digest is
-/// not due yet (`pending`).
-pub fn classify(
-    t: DateTime<Utc>,
-    good: &[(DateTime<Utc>, DateTime<Utc>)],
-    pending: &[(DateTime<Utc>, DateTime<Utc>)],
-) -> UnlistedStatus {
+/// The spans of the timelines at a log file's location that [`classify`] weighs, each
+/// sorted by start.
+#[derive(Debug, Default)]
+pub struct Spans {
+    /// Verified or empty.
+    pub good: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Whose digest is not due yet.
+    pub pending: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Whose digest could not be read.
+    pub unchecked: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Classifies a log file named at `t` that no digest lists.
+pub fn classify(t: DateTime<Utc>, spans: &Spans) -> UnlistedStatus {
+    let Spans {
+        good,
+        pending,
+        unchecked,
+    } = spans;
     let window = (t - Duration::minutes(1), t + DELIVERY_SLACK);
     if covers(window, good.iter()) {
         return UnlistedStatus::Injected;
+    }
+    if overlaps(window, unchecked) {
+        return UnlistedStatus::Unchecked;
     }
     let mut settled: Vec<_> = good.iter().chain(pending).copied().collect();
     settled.sort_unstable();
@@ -610,8 +628,11 @@ mod tests {
 
     #[test]
     fn a_log_is_injected_only_well_inside_verified_coverage() {
-        let verified = [(at(1, 0), at(2, 0)), (at(2, 0), at(3, 0))];
-        let classify = |t| classify(t, &verified, &[]);
+        let spans = Spans {
+            good: vec![(at(1, 0), at(2, 0)), (at(2, 0), at(3, 0))],
+            ..Spans::default()
+        };
+        let classify = |t| classify(t, &spans);
         assert_eq!(classify(at(1, 59)), UnlistedStatus::Injected);
         assert_eq!(classify(at(2, 50)), UnlistedStatus::NotCovered);
         assert_eq!(classify(at(1, 0)), UnlistedStatus::NotCovered);
@@ -621,9 +642,12 @@ mod tests {
 
     #[test]
     fn a_log_whose_digest_is_not_due_is_pending() {
-        let verified = [(at(1, 0), at(2, 0))];
-        let pending = [(at(2, 0), at(3, 0))];
-        let classify = |t| classify(t, &verified, &pending);
+        let spans = Spans {
+            good: vec![(at(1, 0), at(2, 0))],
+            pending: vec![(at(2, 0), at(3, 0))],
+            unchecked: vec![(at(4, 0), at(5, 0))],
+        };
+        let classify = |t| classify(t, &spans);
         assert_eq!(classify(at(1, 30)), UnlistedStatus::Injected);
         // Its window reaches into the pending hour: its digest may simply not be due yet.
         assert_eq!(classify(at(1, 50)), UnlistedStatus::Pending);
@@ -631,5 +655,7 @@ mod tests {
         // Past the pending hour: not covered.
         assert_eq!(classify(at(2, 50)), UnlistedStatus::NotCovered);
         assert_eq!(classify(at(0, 30)), UnlistedStatus::NotCovered);
+        // In the hour of a digest that could not be read: unchecked.
+        assert_eq!(classify(at(4, 30)), UnlistedStatus::Unchecked);
     }
 }

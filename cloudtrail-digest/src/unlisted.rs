@@ -251,16 +251,20 @@ impl Context<'_> {
             })
         };
         let timelines = || here.iter().map(|&i| chains[i].coverage.as_slice());
-        let good = coverage::spans_in(
-            timelines(),
-            &[CoverageState::Verified, CoverageState::Empty],
-        );
         let mut pending: Vec<_> = here
             .iter()
             .flat_map(|&i| chains[i].pending())
             .map(|s| (s.from, s.to))
             .collect();
         pending.sort_unstable();
+        let spans = coverage::Spans {
+            good: coverage::spans_in(
+                timelines(),
+                &[CoverageState::Verified, CoverageState::Empty],
+            ),
+            pending,
+            unchecked: coverage::spans_in(timelines(), &[CoverageState::Unchecked]),
+        };
         let no_digests = unlisted_digests.is_none()
             && !s.unlisted.is_empty()
             && here.iter().all(|&i| chains[i].digests.is_empty());
@@ -275,7 +279,7 @@ impl Context<'_> {
                 .map(|(key, t)| UnlistedLog {
                     key,
                     delivery_time: t,
-                    status: coverage::classify(t, &good, &pending),
+                    status: coverage::classify(t, &spans),
                 })
                 .collect()
         };

@@ -15,6 +15,8 @@ use tokio::runtime::Runtime;
 pub struct CloudTrailState {
     /// `PublicKeyList` entries returned by `ListPublicKeys` (any region, any range).
     pub public_keys: Vec<Value>,
+    /// `ListPublicKeys` answers every page with this `NextToken`, forever (a loop).
+    pub keys_next_token: Option<String>,
     /// Trails by ARN.
     pub trails: BTreeMap<String, StubTrail>,
     /// Every call: (target, body).
@@ -119,7 +121,13 @@ async fn answer(
     let mut st = state.lock().unwrap();
     st.calls.push((target.clone(), input.clone()));
     let (status, out) = match target.as_str() {
-        "ListPublicKeys" => (200, json!({ "PublicKeyList": st.public_keys })),
+        "ListPublicKeys" => {
+            let mut page = json!({ "PublicKeyList": st.public_keys });
+            if let Some(token) = &st.keys_next_token {
+                page["NextToken"] = json!(token);
+            }
+            (200, page)
+        }
         "GetTrail" => {
             let name = input["Name"].as_str().unwrap_or_default();
             match find_trail(&st.trails, name) {

@@ -20,13 +20,48 @@ pub struct Faults {
     pub deny: Mutex<HashSet<String>>,
     /// Keys whose next GET answers 503 `SlowDown` (once each).
     pub slow_down_once: Mutex<HashSet<String>>,
-    /// Keys whose next GETs (this many) answer a bare 404 with an empty body, as a proxy
-    /// or load balancer would: no `NoSuchKey`.
-    pub bare_404: Mutex<HashMap<String, usize>>,
+    /// Keys whose next GETs (this many) misbehave at the HTTP level, as a faulty network,
+    /// proxy or server would.
+    pub get: Mutex<HashMap<String, (GetFault, usize)>>,
+    /// GETs beyond this many in a second answer 503 `SlowDown` (a throttled prefix).
+    pub throttle_per_second: Mutex<Option<u32>>,
+    /// The GETs of the current second: (second, count).
+    pub(crate) throttle_window: Mutex<(u64, u32)>,
+    /// The next this many requests of any kind answer this error (a storm of 500s or 503s).
+    pub storm: Mutex<Option<(Storm, usize)>>,
     /// Listings of exactly this prefix answer with the fault.
     pub list: Mutex<HashMap<String, ListFault>>,
     /// Every GET and LIST: (operation, key or prefix, request payer header present).
     pub seen: Mutex<Vec<(String, String, bool)>>,
+}
+
+/// How a GET misbehaves at the HTTP level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetFault {
+    /// A bare 404 with an empty body, as a proxy or load balancer would send: no
+    /// `NoSuchKey`.
+    Bare404,
+    /// Never answers: the request is held open.
+    Stall,
+    /// Sends the headers, then the body twenty bytes a second.
+    Trickle,
+    /// Sends the headers and half the body, then closes the connection.
+    CutBody,
+    /// Closes the connection without answering.
+    Reset,
+    /// Flips one bit of the body in transit; the headers (the `ETag` too) are unchanged.
+    FlipByte,
+}
+
+/// An error answered to every request of a storm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storm {
+    /// 500 `InternalError`.
+    InternalError,
+    /// 503 `ServiceUnavailable`.
+    Unavailable,
+    /// 503 `SlowDown`.
+    SlowDown,
 }
 
 /// How a listing misbehaves.
@@ -44,15 +79,43 @@ pub enum ListFault {
 }
 
 impl Faults {
-    /// Whether the next GET of `key` answers a bare 404 (counting it down).
-    pub(crate) fn take_bare_404(&self, key: &str) -> bool {
-        let mut faults = self.bare_404.lock().unwrap();
+    /// The fault of the next GET of `key`, if any (counting it down).
+    pub(crate) fn take_get_fault(&self, key: &str) -> Option<GetFault> {
+        let mut faults = self.get.lock().unwrap();
         match faults.get_mut(key) {
-            Some(n) if *n > 0 => {
+            Some((fault, n)) if *n > 0 => {
                 *n -= 1;
-                true
+                Some(*fault)
             }
-            _ => false,
+            _ => None,
+        }
+    }
+
+    /// Whether a GET now is over the throttle's rate.
+    pub(crate) fn throttled(&self) -> bool {
+        let Some(limit) = *self.throttle_per_second.lock().unwrap() else {
+            return false;
+        };
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut window = self.throttle_window.lock().unwrap();
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        window.1 += 1;
+        window.1 > limit
+    }
+
+    /// The storm's error for this request, if one is blowing (counting it down).
+    pub(crate) fn take_storm(&self) -> Option<Storm> {
+        let mut storm = self.storm.lock().unwrap();
+        match storm.as_mut() {
+            Some((kind, n)) if *n > 0 => {
+                *n -= 1;
+                Some(*kind)
+            }
+            _ => None,
         }
     }
 

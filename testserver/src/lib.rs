@@ -31,9 +31,10 @@ use tokio::runtime::Runtime;
 
 mod cloudtrail;
 mod faults;
+mod proxy;
 
 pub use cloudtrail::{CloudTrailState, CloudTrailStub, StubTrail};
-pub use faults::{Faults, ListFault};
+pub use faults::{Faults, GetFault, ListFault, Storm};
 
 /// The only credentials the S3 server accepts.
 pub const ACCESS_KEY: &str = "AKIDTESTONLY";
@@ -130,8 +131,14 @@ impl S3 for MemS3 {
         if self.faults.deny.lock().unwrap().contains(&key) {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
-        if self.faults.slow_down_once.lock().unwrap().remove(&key) {
+        if self.faults.slow_down_once.lock().unwrap().remove(&key) || self.faults.throttled() {
             return Err(s3_error!(SlowDown, "Please reduce your request rate."));
+        }
+        match self.faults.take_storm() {
+            Some(Storm::InternalError) => return Err(s3_error!(InternalError)),
+            Some(Storm::Unavailable) => return Err(s3_error!(ServiceUnavailable)),
+            Some(Storm::SlowDown) => return Err(s3_error!(SlowDown)),
+            None => {}
         }
         let stored = {
             let buckets = self.buckets.lock().unwrap();
@@ -428,18 +435,7 @@ pub fn serve_s3(rt: &Runtime, backend: MemS3, port: u16) -> std::io::Result<Stri
             let (service, faults) = (service.clone(), Arc::clone(&faults));
             // HTTP-level faults first, as a proxy in front of S3 would answer them.
             let proxy = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let (service, faults) = (service.clone(), Arc::clone(&faults));
-                async move {
-                    let key = (req.method() == hyper::Method::GET)
-                        .then(|| faults::key_of(req.uri().path()))
-                        .flatten();
-                    if key.is_some_and(|k| faults.take_bare_404(&k)) {
-                        let mut bare = s3s::HttpResponse::new(s3s::Body::empty());
-                        *bare.status_mut() = hyper::StatusCode::NOT_FOUND;
-                        return Ok(bare);
-                    }
-                    hyper::service::Service::call(&service, req).await
-                }
+                proxy::answer(service.clone(), Arc::clone(&faults), req)
             });
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()

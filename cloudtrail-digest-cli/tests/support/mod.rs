@@ -13,7 +13,8 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 
 pub use cloudtrail_digest_testserver::{
-    walk, CloudTrailStub, Faults, ListFault, MemS3, StubTrail, ACCESS_KEY, SECRET_KEY,
+    walk, CloudTrailStub, Faults, GetFault, ListFault, MemS3, Storm, StubTrail, ACCESS_KEY,
+    SECRET_KEY,
 };
 
 /// The S3 server the tests talk to.
@@ -148,7 +149,59 @@ pub fn cases_dir() -> PathBuf {
 }
 
 pub fn cli(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+    command(dir, args, s3, ct)
+        .output()
+        .expect("run cloudtrail-digest")
+}
+
+/// [`cli`], killed (and the test failed) if it has not ended within `limit`: a hang is a
+/// failure, not a test that never ends.
+pub fn cli_within(
+    limit: std::time::Duration,
+    dir: &Path,
+    args: &[&str],
+    s3: &S3Server,
+    ct: &CloudTrailStub,
+) -> Output {
+    use std::process::Stdio;
+    let mut child = command(dir, args, s3, ct)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cloudtrail-digest");
+    // Read the pipes on their own threads, so that a full pipe cannot stall the child.
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out_pipe, &mut v).map(|_| v)
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err_pipe, &mut v).map(|_| v)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cloudtrail-digest {args:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap().unwrap(),
+        stderr: err.join().unwrap().unwrap(),
+    }
+}
+
+fn command(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("AWS_PROFILE")
@@ -163,9 +216,8 @@ pub fn cli(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Out
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
             dir.join("no-such-aws-credentials"),
-        )
-        .output()
-        .expect("run cloudtrail-digest")
+        );
+    command
 }
 
 pub fn json(out: &Output) -> Value {
