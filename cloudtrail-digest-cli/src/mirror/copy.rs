@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use std::collections::BTreeMap;
 
-use super::manifest::{Entry, NotCopied, MANIFEST};
+use cloudtrail_digest::store::manifest::{ManifestEntry as Entry, NotCopied, MANIFEST};
 
 const PARTIAL: &str = ".partial";
 

@@ -24,10 +24,31 @@ use crate::sanitize::sanitize;
 use crate::validate::{filter_selection, parse_s3_url, s3_store};
 
 mod copy;
-mod manifest;
 
-pub(crate) use manifest::{read as read_manifest, MANIFEST};
-use manifest::{Entry, Manifest, NotCopied};
+use cloudtrail_digest::store::manifest::{
+    Manifest, ManifestEntry as Entry, NotCopied, MANIFEST,
+};
+
+/// Reads the manifest of a mirrored directory, if it has one.
+pub(crate) fn read_manifest(root: &Root) -> Result<Option<Manifest>> {
+    Manifest::read(root).with_context(|| root.path().join(MANIFEST).display().to_string())
+}
+
+/// Refuses a directory that holds a mirror of another bucket; returns the manifest of an
+/// earlier mirror of this one.
+fn check_target(root: &Root, bucket: &str) -> Result<Option<Manifest>> {
+    let earlier = read_manifest(root)?;
+    if let Some(m) = &earlier {
+        if m.bucket != bucket {
+            anyhow::bail!(
+                "{} holds a mirror of bucket {}, not {bucket}",
+                root.path().display(),
+                m.bucket
+            );
+        }
+    }
+    Ok(earlier)
+}
 
 /// How far beyond a requested time range objects are copied, so that the walk can reach
 /// the digests just outside it, as it does online.
@@ -53,7 +74,7 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let root =
         Root::open(&args.dir).with_context(|| format!("cannot open {}", args.dir.display()))?;
-    let earlier = manifest::check_target(&root, &bucket)?;
+    let earlier = check_target(&root, &bucket)?;
     let captured_at = Utc::now();
     let (keys, mut not_copied, chains) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
     let trail_records = crate::trails::records(&aws, chains.iter());
@@ -105,7 +126,9 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         objects: entries,
         not_copied,
     };
-    manifest::write(&root, &manifest)?;
+    let bytes = serde_json::to_vec_pretty(&manifest)?;
+    copy::write_atomically(&root, MANIFEST, &bytes)
+        .with_context(|| format!("cannot write {}", root.path().join(MANIFEST).display()))?;
     let mut err = std::io::stderr().lock();
     for n in &manifest.not_copied {
         writeln!(

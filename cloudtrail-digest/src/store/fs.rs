@@ -154,7 +154,10 @@ impl FsStore {
 
 /// The `Metadata` and S3 identifiers of a sidecar: `head-object` output, an object (JSON
 /// that is not, such as `[]` or `null`, says nothing about the metadata).
-pub(crate) fn parse_sidecar(
+///
+/// # Errors
+/// The sidecar is not that; the error says why.
+pub fn parse_sidecar(
     bytes: &[u8],
 ) -> Result<(Option<BTreeMap<String, String>>, ObjectInfo), String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;

@@ -10,6 +10,8 @@ mod body;
 mod copy;
 #[cfg(unix)]
 mod fs;
+#[cfg(unix)]
+pub mod manifest;
 mod memory;
 #[cfg(unix)]
 pub mod root;
@@ -19,7 +21,7 @@ mod s3;
 pub use body::{Body, STREAM_ABOVE};
 pub use copy::CopyOf;
 #[cfg(unix)]
-pub use fs::{FsStore, SIDECAR_SUFFIX};
+pub use fs::{parse_sidecar, FsStore, SIDECAR_SUFFIX};
 pub use memory::MemoryStore;
 #[cfg(feature = "s3")]
 pub use s3::{S3Options, S3Store, Timeouts};
