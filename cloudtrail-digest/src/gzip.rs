@@ -309,7 +309,19 @@ impl Feed<'_> {
 
 /// Inflates the single gzip member in `gz` into a vector of at most `limit` bytes.
 pub fn inflate_to_vec(gz: &[u8], limit: u64) -> Result<Vec<u8>, GzipError> {
-    let mut out = Vec::with_capacity(gz.len().saturating_mul(8).min(1 << 20));
+    // The trailer states the inflated size (modulo 2^32): taken as the capacity when it is
+    // within the limit and within what deflate can expand to (about 1032 to 1), so that
+    // the buffer is not doubled past it. A false statement only costs a reallocation.
+    let stated = gz
+        .last_chunk::<4>()
+        .map_or(0, |isize| u64::from(u32::from_le_bytes(*isize)));
+    let plausible = stated <= limit && stated <= (gz.len() as u64).saturating_mul(1032);
+    let capacity = if plausible {
+        stated
+    } else {
+        (gz.len() as u64).saturating_mul(8).min(1 << 20)
+    };
+    let mut out = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     Inflater::with_buffer(64 * 1024)
         .inflate_each(gz, limit, |chunk| out.extend_from_slice(chunk))?;
     Ok(out)

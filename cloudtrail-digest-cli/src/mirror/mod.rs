@@ -25,9 +25,7 @@ use crate::validate::{filter_selection, parse_s3_url, s3_store};
 
 mod copy;
 
-use cloudtrail_digest::store::manifest::{
-    Manifest, ManifestEntry as Entry, NotCopied, MANIFEST,
-};
+use cloudtrail_digest::store::manifest::{Manifest, ManifestEntry as Entry, NotCopied, MANIFEST};
 
 /// Reads the manifest of a mirrored directory, if it has one.
 pub(crate) fn read_manifest(root: &Root) -> Result<Option<Manifest>> {
