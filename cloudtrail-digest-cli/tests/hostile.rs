@@ -322,3 +322,78 @@ fn mirror_sanitizes_the_keys_it_cannot_copy() {
         err.lines().filter(|l| l.starts_with("Not copied")).count()
     );
 }
+
+/// The peak resident memory of a run, read from `/proc` while it runs.
+fn peak_rss(dir: &Path, args: &[&str]) -> (Output, u64) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if let Some(kb) = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        }) {
+            peak = peak.max(kb * 1024);
+        }
+        assert!(started.elapsed() < LIMIT, "the run blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (child.wait_with_output().unwrap(), peak)
+}
+
+#[test]
+fn a_huge_log_file_is_streamed_not_held() {
+    use std::io::Write as _;
+    let (tmp, bucket) = valid_copy();
+    let log = bucket.join(
+        support::walk(&bucket)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .find(|k| k.contains("/CloudTrail/") && k.ends_with(".json.gz"))
+            .unwrap(),
+    );
+    // 160 MiB stored (deflate without compression), in place of a listed log file.
+    let size = 160 << 20;
+    let mut enc = flate2::GzBuilder::new().write(
+        std::io::BufWriter::new(std::fs::File::create(&log).unwrap()),
+        flate2::Compression::none(),
+    );
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..size / block.len() {
+        for b in &mut block {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x.to_le_bytes()[0];
+        }
+        enc.write_all(&block).unwrap();
+    }
+    enc.finish().unwrap().flush().unwrap();
+    let (out, peak) = peak_rss(
+        tmp.path(),
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hash value doesn't match"),
+        "{}",
+        stderr(&out)
+    );
+    println!("a {size}-byte log file: peak RSS {peak} bytes");
+    assert!(peak > 0, "no reading of the peak");
+    assert!(
+        peak < 64 << 20,
+        "a {size}-byte log file cost {peak} bytes of memory"
+    );
+}

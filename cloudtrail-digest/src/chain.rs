@@ -29,6 +29,16 @@ pub(crate) const MAX_INFERRED: usize = 24 * 3653;
 /// How many listed digests are fetched at once ahead of the walk.
 const PREFETCH: usize = 32;
 
+/// The most bytes of digests held ahead of the walk.
+const PREFETCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A digest fetched, or fetched ahead and dropped to stay within [`PREFETCH_BYTES`].
+enum Fetched {
+    Missing,
+    Dropped,
+    Got(Result<Object, StoreError>),
+}
+
 /// The largest digest object read: a stored digest larger than the largest inflated one
 /// is no digest.
 const MAX_STORED_DIGEST: u64 = crate::digest::MAX_DIGEST_BYTES;
@@ -48,6 +58,8 @@ struct Walk<'s, 'k> {
     /// The last outcome, held until its predecessor is visited: a broken link is a finding
     /// on both digests.
     held: Option<(DigestOutcome, Option<VerifiedDigest>)>,
+    /// The largest digest read yet: how many fit in [`PREFETCH_BYTES`] ahead.
+    largest: u64,
 }
 
 impl Walk<'_, '_> {
@@ -132,6 +144,7 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             notices: Vec::new(),
             prefetched: HashMap::new(),
             held: None,
+            largest: 0,
         };
         // Every listed digest must be reached; those the walk never visits are off the chain.
         let all_listed = listed.clone();
@@ -225,21 +238,42 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
             // so by end time), newest first, unless already fetched.
             let older = listed.partition_point(|(k, _)| k.as_str() < key);
             let fetched = &walk.prefetched;
+            let fit = PREFETCH_BYTES / walk.largest.max(1);
+            let ahead = usize::try_from(fit).unwrap_or(usize::MAX).min(PREFETCH - 1);
             batch.extend(
                 listed[..older]
                     .iter()
                     .rev()
-                    .take(PREFETCH - 1)
+                    .take(ahead)
                     .filter(|(k, _)| !fetched.contains_key(k))
                     .map(|(k, _)| (bucket, k.as_str())),
             );
         }
-        let results: Mutex<Vec<Option<Result<Object, StoreError>>>> =
-            Mutex::new((0..batch.len()).map(|_| None).collect());
+        let results: Mutex<Vec<Fetched>> =
+            Mutex::new((0..batch.len()).map(|_| Fetched::Missing).collect());
+        // What is fetched ahead is held within a budget of bytes: past it, a digest is
+        // dropped and read again when the walk gets there.
+        let held = std::sync::atomic::AtomicU64::new(0);
         let fetch = || {
             self.store.get_each(&batch, &|i, result| {
+                let size = result
+                    .as_ref()
+                    .ok()
+                    .and_then(|o| o.body.as_bytes())
+                    .map_or(0, |b| b.len() as u64);
+                let ahead = i > 0;
+                let streamed = result.as_ref().is_ok_and(|o| o.body.as_bytes().is_none());
+                let over = ahead
+                    && held.fetch_add(size, std::sync::atomic::Ordering::AcqRel) + size
+                        > PREFETCH_BYTES;
+                // A body read as it arrives holds a connection open: never kept ahead.
+                let slot = if ahead && (over || streamed) {
+                    Fetched::Dropped
+                } else {
+                    Fetched::Got(result)
+                };
                 if let Ok(mut slots) = results.lock() {
-                    slots[i] = Some(result);
+                    slots[i] = slot;
                 }
             });
         };
@@ -250,19 +284,23 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         let results = results
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for fetched in &results {
+            if let Fetched::Got(Ok(o)) = fetched {
+                walk.largest = walk.largest.max(o.size.unwrap_or(0));
+            }
+        }
         let mut first = None;
-        for ((_, k), result) in batch.iter().zip(results) {
-            let result = result.unwrap_or_else(|| {
-                Err(StoreError::new(
+        for ((_, k), fetched) in batch.iter().zip(results) {
+            let result = match fetched {
+                Fetched::Got(result) => result,
+                Fetched::Dropped => continue,
+                Fetched::Missing => Err(StoreError::new(
                     crate::store::StoreErrorKind::Other,
                     "the store returned no result for this file",
-                ))
-            });
+                )),
+            };
             if first.is_none() {
                 first = Some(result);
-            } else if result.as_ref().is_ok_and(|o| o.body.as_bytes().is_none()) {
-                // A body read as it arrives holds a connection open: not kept ahead of
-                // the walk, which reads it again when it gets there.
             } else {
                 walk.prefetched.insert((*k).to_owned(), result);
             }

@@ -475,3 +475,33 @@ fn a_long_chain_reads_each_digest_and_log_once() {
     let logs: usize = d.iter().map(|x| x.logs.len()).sum();
     assert_eq!(gets.len(), 100 + logs - d[60].logs.len());
 }
+
+#[test]
+fn digests_fetched_ahead_are_held_within_a_byte_budget() {
+    use std::io::Write as _;
+    let k = key();
+    let spec = standard_trail();
+    let mut tree = Tree::default();
+    let d = chain(&spec, &vec![Hour::default(); 24], &mut tree, &k);
+    // Each digest stored with a 5 MiB gzip comment: the same signed content, a large
+    // object (as a planted one could be).
+    let comment = "c".repeat(5 << 20);
+    for digest in &d {
+        let mut enc = flate2::GzBuilder::new()
+            .comment(comment.as_bytes())
+            .write(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&digest.json).unwrap();
+        tree.objects.get_mut(&digest.key).unwrap().body = enc.finish().unwrap();
+    }
+    let store = Counting {
+        inner: store_of(&tree, &spec.bucket),
+        gets: std::sync::Mutex::default(),
+    };
+    let report = run(&store, &spec.bucket, &k);
+    assert_eq!(report.chains[0].digest_counts.valid, 24);
+    let gets = store.gets.into_inner().unwrap();
+    let digest_reads: Vec<usize> = d.iter().map(|x| gets[&x.key]).collect();
+    // 31 fetched ahead would hold 155 MiB; within 32 MiB most are dropped and read again.
+    assert!(digest_reads.iter().any(|n| *n == 2), "{digest_reads:?}");
+    assert!(digest_reads.iter().all(|n| *n <= 2), "{digest_reads:?}");
+}
