@@ -101,25 +101,46 @@ fn open_beneath(
 ) -> Result<OwnedFd, RootError> {
     plain(rel)?;
     let rel = if rel.is_empty() { "." } else { rel };
-    let flags = flags | OFlags::CLOEXEC;
-    #[cfg(target_os = "linux")]
-    {
-        use rustix::fs::ResolveFlags;
-        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        if links == Links::Refused {
-            resolve |= ResolveFlags::NO_SYMLINKS;
-        }
+    resolve(dir, rel, flags | OFlags::CLOEXEC, mode, links)
+}
+
+/// Opens `rel` beneath `dir` with `openat2`, where the kernel has it.
+#[cfg(target_os = "linux")]
+fn resolve(
+    dir: impl AsFd,
+    rel: &str,
+    flags: OFlags,
+    mode: Mode,
+    links: Links,
+) -> Result<OwnedFd, RootError> {
+    use rustix::fs::ResolveFlags;
+    let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    if links == Links::Refused {
+        resolve |= ResolveFlags::NO_SYMLINKS;
+    }
+    // RESOLVE_BENEATH asks to try again when a rename raced the lookup.
+    for _ in 0..16 {
         match rustix::fs::openat2(dir.as_fd(), rel, flags, mode, resolve) {
-            Err(Errno::NOSYS | Errno::PERM) => {}
-            Err(Errno::AGAIN) => {
-                // RESOLVE_BENEATH may ask to retry when a rename raced the lookup.
-                return rustix::fs::openat2(dir.as_fd(), rel, flags, mode, resolve)
-                    .map_err(RootError::from);
-            }
+            Err(Errno::AGAIN) => {}
+            // No openat2 (an old kernel, a filter): walk without following symlinks.
+            Err(Errno::NOSYS | Errno::PERM) => return walk_nofollow(dir, rel, flags, mode),
             other => return other.map_err(RootError::from),
         }
     }
-    let _ = links;
+    Err(RootError::Io(io::Error::other(
+        "the path kept changing while it was opened",
+    )))
+}
+
+/// Opens `rel` beneath `dir`, following no symlink.
+#[cfg(not(target_os = "linux"))]
+fn resolve(
+    dir: impl AsFd,
+    rel: &str,
+    flags: OFlags,
+    mode: Mode,
+    _links: Links,
+) -> Result<OwnedFd, RootError> {
     walk_nofollow(dir, rel, flags, mode)
 }
 
