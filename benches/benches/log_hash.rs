@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use cloudtrail_digest::hash::{inflate_sha256, Scratch};
+use cloudtrail_digest::testing::internals::{inflate_sha256, Scratch};
 use cloudtrail_digest::{Digest, PublicKeySet, Sha256Hash, Signature};
 use cloudtrail_digest_benches::realistic_log;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

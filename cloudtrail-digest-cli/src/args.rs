@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use cloudtrail_digest::Selection;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -147,6 +148,43 @@ pub(crate) struct FilterArgs {
     pub(crate) trail_name: Option<String>,
 }
 
+impl FilterArgs {
+    /// The library's selection.
+    pub(crate) fn selection(&self) -> Selection {
+        let mut selection = Selection::all()
+            .accounts(self.account_ids.iter().cloned())
+            .regions(self.regions.iter().cloned())
+            .between(self.start_time, self.end_time);
+        selection.trail_name.clone_from(&self.trail_name);
+        selection
+    }
+}
+
+/// `s3://BUCKET[/PREFIX]`, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct S3Url {
+    pub(crate) bucket: String,
+    pub(crate) prefix: String,
+}
+
+impl S3Url {
+    /// Splits `s3://BUCKET[/PREFIX]`; `None` for anything else.
+    pub(crate) fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        (!bucket.is_empty()).then(|| Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+        })
+    }
+
+    /// [`S3Url::parse`], refusing anything else with what was expected.
+    pub(crate) fn parse_or_explain(url: &str) -> anyhow::Result<Self> {
+        Self::parse(url)
+            .ok_or_else(|| anyhow::anyhow!("invalid S3 URL {url:?}: expected s3://BUCKET[/PREFIX]"))
+    }
+}
+
 /// How to reach S3.
 #[derive(Debug, clap::Args)]
 pub(crate) struct S3Args {
@@ -247,6 +285,20 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_s3_urls() {
+        let url = |b: &str, p: &str| {
+            Some(S3Url {
+                bucket: b.into(),
+                prefix: p.into(),
+            })
+        };
+        assert_eq!(S3Url::parse("s3://b"), url("b", ""));
+        assert_eq!(S3Url::parse("s3://b/p/q/"), url("b", "p/q"));
+        assert_eq!(S3Url::parse("s3:///p"), None);
+        assert_eq!(S3Url::parse("/tmp"), None);
+    }
 
     #[test]
     fn parses_times() {

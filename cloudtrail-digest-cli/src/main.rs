@@ -8,7 +8,7 @@ mod mirror;
 mod output;
 mod progress;
 mod render;
-mod sanitize;
+
 mod trails;
 mod validate;
 
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             // The error may name a file or key from outside: sanitized like every line.
             eprintln!(
                 "cloudtrail-digest: error: {}",
-                sanitize::sanitize(&format!("{e:#}"))
+                render::sanitize::sanitize(&format!("{e:#}"))
             );
             ExitCode::from(2)
         }

@@ -299,7 +299,10 @@ fn a_corrupt_sidecar_leaves_its_digest_unchecked_not_valid_nor_tampered() {
             .clone();
         assert_eq!(digest["status"], "unchecked", "{sidecar}");
         assert!(
-            digest["reason"].as_str().unwrap().contains("sidecar"),
+            digest["reason"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("sidecar"),
             "{digest}"
         );
     }
@@ -347,7 +350,8 @@ fn key_files_without_a_key_for_the_digests_leave_them_unchecked_not_tampered() {
         let report = json(&out);
         for d in report["chains"][0]["digests"].as_array().unwrap() {
             assert_eq!(d["status"], "unchecked", "{d}");
-            assert_eq!(d["reason"], reason, "{d}");
+            assert_eq!(d["reason"]["kind"], "keys_unavailable", "{d}");
+            assert_eq!(d["reason"]["message"], reason, "{d}");
         }
     }
     // A file that holds no key at all is refused in words.

@@ -76,9 +76,9 @@ fn verdicts(report: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for chain in report["chains"].as_array().unwrap() {
         for d in chain["digests"].as_array().unwrap() {
-            out.push((s(d, "status"), s(d, "key"), s(d, "reason")));
+            out.push((s(d, "status"), s(d, "key"), s(&d["reason"], "message")));
             for l in d["logs"].as_array().unwrap() {
-                out.push((s(l, "status"), s(l, "key"), s(l, "reason")));
+                out.push((s(l, "status"), s(l, "key"), s(&l["reason"], "message")));
             }
         }
     }

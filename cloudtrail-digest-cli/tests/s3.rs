@@ -147,7 +147,10 @@ fn access_denied_on_one_log_leaves_it_unchecked_and_exits_2() {
     let denied = logs.iter().find(|l| l["key"] == key.as_str()).unwrap();
     assert_eq!(denied["status"], "unchecked");
     assert!(
-        denied["reason"].as_str().unwrap().contains("AccessDenied"),
+        denied["reason"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied"),
         "{denied}"
     );
     assert_eq!(
@@ -471,7 +474,7 @@ fn no_public_keys_for_a_region_leaves_its_digests_unchecked_and_exits_2() {
     for d in digests {
         assert_eq!(d["status"], "unchecked", "{d}");
         assert!(
-            d["reason"]
+            d["reason"]["message"]
                 .as_str()
                 .unwrap()
                 .contains("no public keys found between"),
@@ -867,7 +870,7 @@ fn a_404_without_nosuchkey_is_retried_and_never_a_finding() {
         .clone();
     assert_eq!(log["status"], "unchecked", "{log}");
     assert!(
-        log["reason"]
+        log["reason"]["message"]
             .as_str()
             .unwrap()
             .contains("404 without NoSuchKey"),
@@ -999,7 +1002,7 @@ fn a_public_key_listing_that_never_ends_leaves_the_digests_unchecked() {
     for d in report["chains"][0]["digests"].as_array().unwrap() {
         assert_eq!(d["status"], "unchecked", "{d}");
         assert!(
-            d["reason"]
+            d["reason"]["message"]
                 .as_str()
                 .unwrap()
                 .contains("repeats a NextToken"),

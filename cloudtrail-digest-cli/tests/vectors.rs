@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use cloudtrail_digest::report::{DigestStatus, LogStatus, Report, UnlistedStatus};
 use serde_json::Value;
 
 fn cases_dir() -> PathBuf {
@@ -25,62 +26,44 @@ fn run(dir: &Path, args: &[String]) -> Output {
         .expect("run cloudtrail-digest")
 }
 
-/// Flattens the JSON report into `kind\ts3://bucket/key` -> verdict text, as the text
-/// output writes them.
-fn verdicts(report: &Value) -> BTreeMap<String, String> {
+/// Flattens the JSON report, read back as the library's typed report (which pins the
+/// JSON's shape), into `kind\ts3://bucket/key` -> verdict text, as the text output writes
+/// them.
+fn verdicts(report: &Report) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for chain in report["chains"].as_array().into_iter().flatten() {
-        for d in chain["digests"].as_array().into_iter().flatten() {
-            let prefix = if d["backfill"] == Value::Bool(true) {
-                "(backfill) "
-            } else {
-                ""
-            };
-            let key = format!(
-                "{prefix}Digest file\ts3://{}/{}",
-                d["bucket"].as_str().unwrap(),
-                d["key"].as_str().unwrap()
-            );
-            // The status, unless valid with findings, then each finding: " | "-joined.
-            let mut parts = Vec::new();
-            let findings = d["findings"].as_array().cloned().unwrap_or_default();
-            if d["status"] != "valid" || findings.is_empty() {
-                parts.push(digest_verdict(d));
-            }
-            parts.extend(
-                findings
-                    .iter()
-                    .map(|f| format!("INVALID: {}", f["message"].as_str().unwrap_or_default())),
-            );
-            out.insert(key, parts.join(" | "));
-            for l in d["logs"].as_array().into_iter().flatten() {
-                let key = format!(
-                    "Log file\ts3://{}/{}",
-                    l["bucket"].as_str().unwrap(),
-                    l["key"].as_str().unwrap()
-                );
-                out.insert(key, log_verdict(l));
-            }
+    for d in report.chains.iter().flat_map(|c| &c.digests) {
+        let prefix = if d.backfill { "(backfill) " } else { "" };
+        let key = format!("{prefix}Digest file\ts3://{}/{}", d.bucket, d.key);
+        // The status, unless valid with findings, then each finding: " | "-joined.
+        let mut parts = Vec::new();
+        if d.status != DigestStatus::Valid || d.findings.is_empty() {
+            parts.push(digest_verdict(&d.status));
+        }
+        parts.extend(d.findings.iter().map(|f| format!("INVALID: {f}")));
+        out.insert(key, parts.join(" | "));
+        for l in &d.logs {
+            let key = format!("Log file\ts3://{}/{}", l.bucket, l.key);
+            out.insert(key, log_verdict(&l.status));
         }
     }
-    for loc in report["locations"].as_array().into_iter().flatten() {
-        let bucket = loc["bucket"].as_str().unwrap();
-        for l in loc["unlisted"].as_array().into_iter().flatten() {
-            let key = format!("Log file\ts3://{bucket}/{}", l["key"].as_str().unwrap());
-            let verdict = match l["status"].as_str().unwrap_or_default() {
-                "injected" => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
-                "not_covered" => "NOT COVERED: no verified digest covers its delivery time",
-                "unchecked" => "UNCHECKED: delivered in the hour of a digest that could not be read",
-                "pending" => {
+    for loc in &report.locations {
+        let bucket = &loc.bucket;
+        for l in &loc.unlisted {
+            let key = format!("Log file\ts3://{bucket}/{}", l.key);
+            let verdict = match l.status {
+                UnlistedStatus::Injected => "INVALID: no digest lists it, yet it was delivered inside verified coverage (injected)",
+                UnlistedStatus::NotCovered => "NOT COVERED: no verified digest covers its delivery time",
+                UnlistedStatus::Unchecked => "UNCHECKED: delivered in the hour of a digest that could not be read",
+                UnlistedStatus::Pending => {
                     "PENDING: delivered after the newest digest, whose successor is not due yet"
                 }
-                other => other,
+                _ => "unknown",
             };
             out.insert(key, verdict.to_owned());
         }
-        if loc["no_digests"] == Value::Bool(true) {
-            let key = format!("Log files\ts3://{bucket}/{}", log_prefix(loc));
-            let verdict = if loc["deleted"].is_null() {
+        if loc.no_digests {
+            let key = format!("Log files\ts3://{bucket}/{}", loc.location.log_prefix());
+            let verdict = if loc.deleted.is_none() {
                 "NOT COVERED: no digest"
             } else {
                 "INVALID: no digest"
@@ -91,65 +74,48 @@ fn verdicts(report: &Value) -> BTreeMap<String, String> {
     out
 }
 
-/// `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/` of a location in the JSON report.
-fn log_prefix(loc: &Value) -> String {
-    let mut out = String::new();
-    if let Some(p) = loc["prefix"].as_str() {
-        out.push_str(p);
-        out.push('/');
-    }
-    out.push_str("AWSLogs/");
-    if let Some(o) = loc["org_id"].as_str() {
-        out.push_str(o);
-        out.push('/');
-    }
-    let s = |f: &str| loc[f].as_str().unwrap_or_default().to_owned();
-    format!("{out}{}/CloudTrail/{}/", s("account_id"), s("region"))
-}
-
-/// The verdict text for a digest entry of the JSON report, written independently of the
-/// library's `verdict_text` so that the JSON schema is pinned too.
-fn digest_verdict(d: &Value) -> String {
-    let s = |f: &str| d[f].as_str().unwrap_or_default().to_owned();
-    match s("status").as_str() {
-        "valid" => "valid".into(),
-        "not_found" if d["inferred"] == Value::Bool(true) => {
+/// The verdict text of a digest, written independently of the command's renderer.
+fn digest_verdict(status: &DigestStatus) -> String {
+    match status {
+        DigestStatus::Valid => "valid".into(),
+        DigestStatus::NotFound { inferred: true } => {
             "INVALID: not found (inferred: no digest covers this hour)".into()
         }
-        "not_found" => "INVALID: not found".into(),
-        "invalid_format" => format!("INVALID: invalid format ({})", s("reason")),
-        "moved" => "INVALID: has been moved from its original location".into(),
-        "unknown_key" => format!(
-            "INVALID: public key not found in region {} for fingerprint {}",
-            s("region"),
-            s("fingerprint")
+        DigestStatus::NotFound { inferred: false } => "INVALID: not found".into(),
+        DigestStatus::InvalidFormat { problem } => format!("INVALID: invalid format ({problem})"),
+        DigestStatus::Moved { .. } => "INVALID: has been moved from its original location".into(),
+        DigestStatus::UnknownKey {
+            region,
+            fingerprint,
+        } => format!(
+            "INVALID: public key not found in region {region} for fingerprint {fingerprint}"
         ),
-        "unloadable_key" => format!(
-            "INVALID: Unable to load PKCS #1 key with fingerprint {}",
-            s("fingerprint")
-        ),
-        "signature_mismatch" => "INVALID: signature verification failed".into(),
-        "signature_missing" => format!("INVALID: signature verification failed ({})", s("reason")),
-        "signature_malformed" => {
+        DigestStatus::UnloadableKey { fingerprint } => {
+            format!("INVALID: Unable to load PKCS #1 key with fingerprint {fingerprint}")
+        }
+        DigestStatus::SignatureMismatch => "INVALID: signature verification failed".into(),
+        DigestStatus::SignatureMissing { entry } => {
+            format!("INVALID: signature verification failed (S3 metadata has no {entry})")
+        }
+        DigestStatus::SignatureMalformed => {
             "INVALID: signature verification failed (signature is not hex)".into()
         }
-        "unverifiable" => format!("UNVERIFIED: {}", s("reason")),
-        "unchecked" => format!("UNCHECKED: {}", s("reason")),
-        "off_chain" => "INVALID: not on the chain (no digest links to it)".into(),
-        other => format!("unknown status {other}"),
+        DigestStatus::Unverifiable { reason } => format!("UNVERIFIED: {reason}"),
+        DigestStatus::Unchecked { reason } => format!("UNCHECKED: {reason}"),
+        DigestStatus::OffChain => "INVALID: not on the chain (no digest links to it)".into(),
+        other => format!("unknown status {other:?}"),
     }
 }
 
-fn log_verdict(l: &Value) -> String {
-    let s = |f: &str| l[f].as_str().unwrap_or_default().to_owned();
-    match s("status").as_str() {
-        "valid" => "valid".into(),
-        "not_found" => "INVALID: not found".into(),
-        "hash_mismatch" => "INVALID: hash value doesn't match".into(),
-        "invalid_format" => format!("INVALID: invalid format ({})", s("reason")),
-        "trailing_data" => "INVALID: unexpected data after end of compressed stream".into(),
-        "unchecked" => format!("UNCHECKED: {}", s("reason")),
-        other => format!("unknown status {other}"),
+fn log_verdict(status: &LogStatus) -> String {
+    match status {
+        LogStatus::Valid => "valid".into(),
+        LogStatus::NotFound => "INVALID: not found".into(),
+        LogStatus::HashMismatch { .. } => "INVALID: hash value doesn't match".into(),
+        LogStatus::InvalidFormat { problem } => format!("INVALID: invalid format ({problem})"),
+        LogStatus::TrailingData => "INVALID: unexpected data after end of compressed stream".into(),
+        LogStatus::Unchecked { reason } => format!("UNCHECKED: {reason}"),
+        other => format!("unknown status {other:?}"),
     }
 }
 
@@ -167,6 +133,61 @@ fn check_snapshot(dir: &Path, name: &str, actual: &[u8], bless: bool, problems: 
             String::from_utf8_lossy(actual)
         )),
         Err(e) => problems.push(format!("{name}: {e} (run with BLESS=1 to create it)")),
+    }
+}
+
+/// The JSON report of a case: its exit code, that it reads back to itself as the library's
+/// report, its verdicts and its notices.
+fn check_json(stdout: &[u8], want_exit: i64, expected: &Value, problems: &mut Vec<String>) {
+    let parsed = serde_json::from_slice::<Value>(stdout).and_then(|value| {
+        let report: Report = serde_json::from_value(value.clone())?;
+        Ok((value, report))
+    });
+    match parsed {
+        Err(e) => problems.push(format!("json output does not parse as a report: {e}")),
+        Ok((value, typed)) => {
+            let report = &value;
+            if report["exit_code"].as_i64() != Some(want_exit) {
+                problems.push(format!("json exit_code is {}", report["exit_code"]));
+            }
+            // Read back and written again, the report is the same JSON.
+            let mut again = serde_json::to_value(&typed).unwrap();
+            if let (Some(again), Some(original)) = (again.as_object_mut(), report.as_object()) {
+                for extra in ["exit_code", "inputs"] {
+                    if let Some(v) = original.get(extra) {
+                        again.insert(extra.to_owned(), v.clone());
+                    }
+                }
+            }
+            if again != *report {
+                problems.push("the JSON report does not read back to itself".into());
+            }
+            let got = verdicts(&typed);
+            let want: BTreeMap<String, String> =
+                serde_json::from_value(expected["verdicts"].clone()).unwrap();
+            for (k, v) in &want {
+                match got.get(k) {
+                    Some(g) if g == v => {}
+                    Some(g) => problems.push(format!("{k}: got {g:?}, expected {v:?}")),
+                    None => problems.push(format!("{k}: no verdict, expected {v:?}")),
+                }
+            }
+            for k in got.keys().filter(|k| !want.contains_key(*k)) {
+                problems.push(format!("{k}: unexpected verdict {:?}", got[k]));
+            }
+            let notices: usize = report["chains"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["notices"].as_array().unwrap().len())
+                .sum();
+            if notices as u64 != expected["notices"].as_u64().unwrap() {
+                problems.push(format!(
+                    "{notices} notices, expected {}",
+                    expected["notices"]
+                ));
+            }
+        }
     }
 }
 
@@ -217,39 +238,7 @@ fn every_golden_case() {
                 json.status.code()
             ));
         }
-        match serde_json::from_slice::<Value>(&json.stdout) {
-            Err(e) => problems.push(format!("json output does not parse: {e}")),
-            Ok(report) => {
-                if report["exit_code"].as_i64() != Some(want_exit) {
-                    problems.push(format!("json exit_code is {}", report["exit_code"]));
-                }
-                let got = verdicts(&report);
-                let want: BTreeMap<String, String> =
-                    serde_json::from_value(expected["verdicts"].clone()).unwrap();
-                for (k, v) in &want {
-                    match got.get(k) {
-                        Some(g) if g == v => {}
-                        Some(g) => problems.push(format!("{k}: got {g:?}, expected {v:?}")),
-                        None => problems.push(format!("{k}: no verdict, expected {v:?}")),
-                    }
-                }
-                for k in got.keys().filter(|k| !want.contains_key(*k)) {
-                    problems.push(format!("{k}: unexpected verdict {:?}", got[k]));
-                }
-                let notices: usize = report["chains"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["notices"].as_array().unwrap().len())
-                    .sum();
-                if notices as u64 != expected["notices"].as_u64().unwrap() {
-                    problems.push(format!(
-                        "{notices} notices, expected {}",
-                        expected["notices"]
-                    ));
-                }
-            }
-        }
+        check_json(&json.stdout, want_exit, &expected, &mut problems);
         if !problems.is_empty() {
             failures.push(format!("== {name}\n{}", problems.join("\n")));
         }

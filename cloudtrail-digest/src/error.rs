@@ -19,6 +19,9 @@ pub enum Error {
     /// The options are inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The run stopped before it finished (its thread could not start or panicked).
+    #[error("the run stopped: {0}")]
+    Aborted(String),
 }
 
 /// A mapper from a store error to [`Error::List`] of `bucket` and `prefix`.

@@ -3,7 +3,7 @@
 
 /// Receives progress events; every method defaults to doing nothing. Called from several
 /// threads at once.
-pub trait Progress: Sync {
+pub trait Progress: Send + Sync {
     /// A digest has been decided (valid or not).
     fn digest_done(&self) {}
     /// `count` more log files are about to be checked.

@@ -1,10 +1,11 @@
 //! Chain walks over generated trees in memory: scenarios larger than the golden cases.
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
-use cloudtrail_digest::{
-    discover, validate, DigestStatus, LogStatus, MemoryStore, Object, PublicKeySet, Report,
-    Selection, Severity,
-};
+use std::sync::Arc;
+
+use cloudtrail_digest::report::{DigestStatus, LogStatus, Notice, Report, Severity};
+use cloudtrail_digest::store::{FsStore, MemoryStore, Object, ObjectStore};
+use cloudtrail_digest::{Discovery, PublicKeySet, Selection, Validator};
 use cloudtrail_digest_testgen::cases::standard_trail;
 use cloudtrail_digest_testgen::{GenDigest, Generator, Hour, TestKey, TrailSpec, Tree};
 
@@ -37,16 +38,28 @@ fn chain(spec: &TrailSpec, hours: &[Hour], tree: &mut Tree, k: &TestKey) -> Vec<
     Generator::new(seed).chain(tree, spec, &[k], t0(), hours, None)
 }
 
-fn run<S: cloudtrail_digest::ObjectStore>(store: &S, bucket: &str, k: &TestKey) -> Report {
-    let found = discover(store, bucket, "").unwrap();
-    validate(
-        store,
-        bucket,
-        &public_keys(k),
-        &found,
-        &Selection::default(),
-    )
-    .unwrap()
+fn run<S: ObjectStore + Clone + 'static>(store: &S, bucket: &str, k: &TestKey) -> Report {
+    Validator::new(store.clone(), bucket)
+        .public_keys(public_keys(k))
+        .run()
+        .unwrap()
+}
+
+/// Every digest key of a bucket copy, from a listing of everything.
+fn all_digest_keys(
+    store: &FsStore,
+    bucket: &str,
+) -> std::collections::BTreeMap<cloudtrail_digest::ChainId, Vec<cloudtrail_digest::DigestKey>> {
+    let mut out = std::collections::BTreeMap::<_, Vec<_>>::new();
+    for key in store.list(bucket, "").unwrap().keys {
+        if let Ok(k) = cloudtrail_digest::DigestKey::parse(&key) {
+            out.entry(k.chain.clone()).or_default().push(k);
+        }
+    }
+    for keys in out.values_mut() {
+        keys.sort_by_key(cloudtrail_digest::DigestKey::to_key);
+    }
+    out
 }
 
 #[test]
@@ -124,7 +137,7 @@ fn a_backfill_digest_without_its_generation_timestamp_is_invalid_format() {
     assert_eq!(
         bad.status,
         DigestStatus::InvalidFormat {
-            reason: "S3 metadata has no backfill-generation-timestamp".into()
+            problem: cloudtrail_digest::report::FormatProblem::NoBackfillTimestamp
         }
     );
 }
@@ -168,7 +181,7 @@ fn a_log_in_a_bucket_the_store_lacks_is_unchecked() {
     tree.write(dir.path()).unwrap();
     // The same tree read as a copy of another bucket: digests are "moved"; read as the right
     // bucket, valid. A log naming another bucket is unchecked, never valid or tampered.
-    let store = cloudtrail_digest::FsStore::new(dir.path(), &spec.bucket).unwrap();
+    let store = FsStore::new(dir.path(), &spec.bucket).unwrap();
     let report = run(&store, &spec.bucket, &k);
     assert_eq!(report.severity(), Severity::Valid);
     assert_eq!(report.chains[0].digests[0].logs[0].key, d[0].logs[0]);
@@ -191,25 +204,21 @@ fn discovery_by_folders_finds_what_a_full_listing_finds() {
         ("key-prefix", "example-trail-bucket", "cloudtrail/prod"),
         ("backfill-digests", "example-trail-bucket", ""),
     ] {
-        let store = cloudtrail_digest::FsStore::new(dir.join(case).join(bucket), bucket).unwrap();
-        let full = discover(&store, bucket, "").unwrap();
-        let by_folders =
-            cloudtrail_digest::discover_under(&store, bucket, prefix, &Selection::default())
-                .unwrap();
-        assert_eq!(by_folders.chains, full.chains, "{case}");
-        assert!(!full.chains.is_empty());
+        let store = FsStore::new(dir.join(case).join(bucket), bucket).unwrap();
+        let full = all_digest_keys(&store, bucket);
+        let by_folders = Discovery::find(&store, bucket, prefix, &Selection::default()).unwrap();
+        assert_eq!(by_folders.chains, full, "{case}");
+        assert!(!full.is_empty());
     }
-    let store = cloudtrail_digest::FsStore::new(
+    let store = FsStore::new(
         dir.join("org-trail/example-org-bucket"),
         "example-org-bucket",
     )
     .unwrap();
-    let only = Selection {
-        account_ids: vec!["444455556666".into()],
-        regions: vec!["eu-west-1".into()],
-        ..Selection::default()
-    };
-    let found = cloudtrail_digest::discover_under(&store, "example-org-bucket", "", &only).unwrap();
+    let only = Selection::all()
+        .accounts(["444455556666"])
+        .regions(["eu-west-1"]);
+    let found = Discovery::find(&store, "example-org-bucket", "", &only).unwrap();
     let chains: Vec<(&str, &str)> = found
         .chains
         .keys()
@@ -222,9 +231,9 @@ fn discovery_by_folders_finds_what_a_full_listing_finds() {
 fn discovery_finds_trail_prefixes_under_the_given_one() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata/cases/key-prefix/example-trail-bucket");
-    let store = cloudtrail_digest::FsStore::new(&dir, "example-trail-bucket").unwrap();
+    let store = FsStore::new(&dir, "example-trail-bucket").unwrap();
     for prefix in ["", "cloudtrail", "cloudtrail/prod", "cloudtrail/prod/"] {
-        let found = cloudtrail_digest::discover_under(
+        let found = Discovery::find(
             &store,
             "example-trail-bucket",
             prefix,
@@ -238,7 +247,7 @@ fn discovery_finds_trail_prefixes_under_the_given_one() {
             .collect();
         assert_eq!(prefixes, [Some("cloudtrail/prod")], "{prefix:?}");
     }
-    let none = cloudtrail_digest::discover_under(
+    let none = Discovery::find(
         &store,
         "example-trail-bucket",
         "elsewhere",
@@ -316,17 +325,11 @@ fn a_planted_ancient_key_cannot_make_inference_unbounded() {
     let planted = spec.digest_key(ancient, false);
     let copy = store.remove(&spec.bucket, &d[0].key).unwrap();
     store.insert(&spec.bucket, &planted, copy);
-    let found = discover(&store, &spec.bucket, "").unwrap();
+    let store = Arc::new(store);
+    let validator = Validator::with_store(store, &spec.bucket).public_keys(public_keys(&k));
 
     // Over the whole range: ten years of hours named one by one, the rest one finding.
-    let report = validate(
-        &store,
-        &spec.bucket,
-        &public_keys(&k),
-        &found,
-        &Selection::default(),
-    )
-    .unwrap();
+    let report = validator.run().unwrap();
     let c = &report.chains[0];
     let inferred = c
         .digests
@@ -337,15 +340,12 @@ fn a_planted_ancient_key_cannot_make_inference_unbounded() {
     assert!(c
         .notices
         .iter()
-        .any(|n| matches!(n, cloudtrail_digest::Notice::MissingDigests { .. })));
+        .any(|n| matches!(n, Notice::MissingDigests { .. })));
     assert_eq!(c.severity(), Severity::Invalid);
 
     // Over a requested range, nothing before its start is inferred.
-    let range = Selection {
-        start: Some(d[1].end - Duration::hours(1)),
-        ..Selection::default()
-    };
-    let report = validate(&store, &spec.bucket, &public_keys(&k), &found, &range).unwrap();
+    let range = Selection::all().between(Some(d[1].end - Duration::hours(1)), None);
+    let report = validator.selection(range).run().unwrap();
     let inferred = report.chains[0]
         .digests
         .iter()
@@ -377,7 +377,7 @@ fn east_stops_while_west_goes_on(logs: usize) -> (Vec<GenDigest>, Report) {
     (gone, report)
 }
 
-fn region<'r>(report: &'r Report, name: &str) -> &'r cloudtrail_digest::ChainReport {
+fn region<'r>(report: &'r Report, name: &str) -> &'r cloudtrail_digest::report::ChainReport {
     report
         .chains
         .iter()
@@ -385,7 +385,7 @@ fn region<'r>(report: &'r Report, name: &str) -> &'r cloudtrail_digest::ChainRep
         .unwrap()
 }
 
-fn inferred(chain: &cloudtrail_digest::ChainReport) -> Vec<&str> {
+fn inferred(chain: &cloudtrail_digest::report::ChainReport) -> Vec<&str> {
     chain
         .digests
         .iter()
@@ -396,7 +396,7 @@ fn inferred(chain: &cloudtrail_digest::ChainReport) -> Vec<&str> {
 
 #[test]
 fn a_region_whose_digests_stop_while_the_trails_go_on_is_not_covered_not_tampered() {
-    use cloudtrail_digest::coverage::{CoverageReason, CoverageState};
+    use cloudtrail_digest::report::{CoverageReason, CoverageState};
     // No log file says this region still delivered: it may have been removed from the
     // trail, or disabled. Not covered, with that explanation; never tampered.
     let (gone, report) = east_stops_while_west_goes_on(0);
@@ -427,7 +427,7 @@ fn a_regions_log_files_going_on_while_the_trail_validates_prove_its_digests_dele
     assert!(east
         .notices
         .iter()
-        .any(|n| matches!(n, cloudtrail_digest::Notice::NewestDeleted { count: 1, .. })));
+        .any(|n| matches!(n, Notice::NewestDeleted { count: 1, .. })));
     assert_eq!(report.severity(), Severity::Invalid);
 }
 
@@ -438,16 +438,16 @@ struct Counting {
     gets: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
-impl cloudtrail_digest::ObjectStore for Counting {
+impl ObjectStore for Counting {
     fn list(
         &self,
         bucket: &str,
         prefix: &str,
-    ) -> Result<cloudtrail_digest::store::Listing, cloudtrail_digest::StoreError> {
+    ) -> Result<cloudtrail_digest::store::Listing, cloudtrail_digest::store::StoreError> {
         self.inner.list(bucket, prefix)
     }
 
-    fn get(&self, bucket: &str, key: &str) -> Result<Object, cloudtrail_digest::StoreError> {
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, cloudtrail_digest::store::StoreError> {
         *self.gets.lock().unwrap().entry(key.to_owned()).or_default() += 1;
         self.inner.get(bucket, key)
     }
@@ -462,13 +462,13 @@ fn a_long_chain_reads_each_digest_and_log_once() {
     // then resumes from the listing).
     let d = chain(&spec, &vec![Hour::default(); 100], &mut tree, &k);
     tree.objects.remove(&d[60].key);
-    let store = Counting {
+    let store = Arc::new(Counting {
         inner: store_of(&tree, &spec.bucket),
         gets: std::sync::Mutex::default(),
-    };
+    });
     let report = run(&store, &spec.bucket, &k);
     assert_eq!(report.chains[0].digest_counts.valid, 99);
-    let gets = store.gets.into_inner().unwrap();
+    let gets = store.gets.lock().unwrap().clone();
     let read_twice: Vec<_> = gets.iter().filter(|(_, n)| **n > 1).collect();
     assert!(read_twice.is_empty(), "read more than once: {read_twice:?}");
     // Every digest (the deleted one was asked for), and the logs of the verified ones.
@@ -493,13 +493,13 @@ fn digests_fetched_ahead_are_held_within_a_byte_budget() {
         enc.write_all(&digest.json).unwrap();
         tree.objects.get_mut(&digest.key).unwrap().body = enc.finish().unwrap();
     }
-    let store = Counting {
+    let store = Arc::new(Counting {
         inner: store_of(&tree, &spec.bucket),
         gets: std::sync::Mutex::default(),
-    };
+    });
     let report = run(&store, &spec.bucket, &k);
     assert_eq!(report.chains[0].digest_counts.valid, 24);
-    let gets = store.gets.into_inner().unwrap();
+    let gets = store.gets.lock().unwrap().clone();
     let digest_reads: Vec<usize> = d.iter().map(|x| gets[&x.key]).collect();
     // 31 fetched ahead would hold 155 MiB; within 32 MiB most are dropped and read again.
     assert!(digest_reads.contains(&2), "{digest_reads:?}");

@@ -1,12 +1,12 @@
-//! `Selection::omit_valid_logs` over every golden case: the report is the full report with
+//! `Validator::omit_valid_logs` over every golden case: the report is the full report with
 //! the valid log verdicts removed, and nothing else changes (counts, coverage, findings,
 //! locations, severity).
 
 use std::path::{Path, PathBuf};
 
-use cloudtrail_digest::{
-    discover_under, validate, FsStore, LogStatus, PublicKeySet, Report, Selection,
-};
+use cloudtrail_digest::report::{LogStatus, Report};
+use cloudtrail_digest::store::FsStore;
+use cloudtrail_digest::{PublicKeySet, Validator};
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cases");
@@ -40,12 +40,11 @@ fn run(case: &Path, omit_valid_logs: bool) -> Report {
     let dir = bucket_dir(case);
     let bucket = dir.file_name().unwrap().to_str().unwrap().to_owned();
     let store = FsStore::new(&dir, bucket.clone()).unwrap();
-    let selection = Selection {
-        omit_valid_logs,
-        ..Selection::default()
-    };
-    let found = discover_under(&store, &bucket, "", &selection).unwrap();
-    validate(&store, &bucket, &keys, &found, &selection).unwrap()
+    Validator::new(store, bucket)
+        .public_keys(keys)
+        .omit_valid_logs(omit_valid_logs)
+        .run()
+        .unwrap()
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use cloudtrail_digest::{FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreErrorKind};
+use cloudtrail_digest::store::{
+    FsStore, MemoryStore, Object, ObjectInfo, ObjectStore, StoreErrorKind,
+};
 
 const BUCKET: &str = "b";
 

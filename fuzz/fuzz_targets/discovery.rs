@@ -4,12 +4,12 @@
 //! prefix becomes a chain.
 #![no_main]
 
-use cloudtrail_digest::store::{Listing, ObjectStore, StoreError, StoreErrorKind};
-use cloudtrail_digest::{discover, discover_under, validate, Object, PublicKeySet, Selection};
+use cloudtrail_digest::store::{Listing, Object, ObjectStore, StoreError, StoreErrorKind};
+use cloudtrail_digest::{Discovery, Selection, Validator};
 use libfuzzer_sys::fuzz_target;
 
 /// A store that answers every listing with the same entries.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Hostile(Vec<String>);
 
 impl ObjectStore for Hostile {
@@ -30,16 +30,16 @@ fuzz_target!(|data: &[u8]| {
     let store = Hostile(entries);
     let selection = Selection::default();
     for prefix in ["", "AWSLogs/", "a/é"] {
-        if let Ok(found) = discover_under(&store, "b", prefix, &selection) {
+        if let Ok(found) = Discovery::find(&store, "b", prefix, &selection) {
             for keys in found.chains.values() {
                 for key in keys {
                     assert!(key.to_key().starts_with(prefix.trim_end_matches('é')));
                 }
             }
             if !found.chains.is_empty() {
-                let _ = validate(&store, "b", &PublicKeySet::new(), &found, &selection);
+                let validator = Validator::new(store.clone(), "b").prefix(prefix);
+                let _ = validator.run_discovered(&found);
             }
         }
     }
-    let _ = discover(&store, "b", "");
 });

@@ -5,7 +5,7 @@
 
 use std::io::Read as _;
 
-use cloudtrail_digest::gzip::Inflater;
+use cloudtrail_digest::testing::internals::Inflater;
 use libfuzzer_sys::fuzz_target;
 
 struct Pieces<'a> {

@@ -1,7 +1,7 @@
 //! Mirror manifests: parse or refuse, never panic.
 #![no_main]
 
-use cloudtrail_digest::store::manifest::Manifest;
+use cloudtrail_digest::store::Manifest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

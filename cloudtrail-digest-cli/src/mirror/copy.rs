@@ -6,14 +6,15 @@
 use std::io::{self, Read, Write};
 use std::sync::Mutex;
 
-use cloudtrail_digest::store::root::{read_bounded, Root, RootError};
-use cloudtrail_digest::store::SIDECAR_SUFFIX;
-use cloudtrail_digest::{Object, ObjectInfo, Sha256Hash};
+use cloudtrail_digest::store::{
+    read_bounded, Object, ObjectInfo, Root, RootError, StoreError, SIDECAR_SUFFIX,
+};
+use cloudtrail_digest::Sha256Hash;
 use serde_json::{json, Value};
 use sha2::Digest as _;
 use std::collections::BTreeMap;
 
-use cloudtrail_digest::store::manifest::{ManifestEntry as Entry, NotCopied, MANIFEST};
+use cloudtrail_digest::store::{ManifestEntry as Entry, NotCopied, MANIFEST};
 
 const PARTIAL: &str = ".partial";
 
@@ -134,7 +135,7 @@ fn at(root: &Root, rel: &str, e: &RootError) -> String {
 
 impl Copier<'_> {
     /// Copies one object (or says why not) and records it.
-    pub(super) fn one(&self, key: &str, result: Result<Object, cloudtrail_digest::StoreError>) {
+    pub(super) fn one(&self, key: &str, result: Result<Object, StoreError>) {
         let outcome = result
             .map_err(|e| format!("cannot read it: {e}"))
             .and_then(|object| self.store(key, object));

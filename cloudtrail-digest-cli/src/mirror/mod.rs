@@ -14,18 +14,17 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Duration, Utc};
-use cloudtrail_digest::store::root::Root;
-use cloudtrail_digest::{discover_under, list_logs, ObjectStore, Selection};
+use cloudtrail_digest::store::{
+    Manifest, ManifestEntry as Entry, NotCopied, ObjectStore, Root, MANIFEST,
+};
+use cloudtrail_digest::{list_logs, ChainId, DigestKey, Discovery, Selection, TrailRecordSource};
 use serde_json::json;
 
-use crate::args::MirrorArgs;
-use crate::aws::Aws;
-use crate::sanitize::sanitize;
-use crate::validate::{filter_selection, parse_s3_url, s3_store};
+use crate::args::{MirrorArgs, S3Url};
+use crate::aws::Session;
+use crate::render::sanitize::sanitize;
 
 mod copy;
-
-use cloudtrail_digest::store::manifest::{Manifest, ManifestEntry as Entry, NotCopied, MANIFEST};
 
 /// Reads the manifest of a mirrored directory, if it has one.
 pub(crate) fn read_manifest(root: &Root) -> Result<Option<Manifest>> {
@@ -56,18 +55,14 @@ const MARGIN: Duration = Duration::hours(2);
 const BATCH: usize = 2048;
 
 pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
-    let (bucket, prefix) = parse_s3_url(&args.source).with_context(|| {
-        format!(
-            "invalid S3 URL {:?}: expected s3://BUCKET[/PREFIX]",
-            args.source
-        )
-    })?;
-    let selection = filter_selection(&args.filter)?;
-    let aws = Aws::load(
+    let S3Url { bucket, prefix } = S3Url::parse_or_explain(&args.source)?;
+    let selection = args.filter.selection();
+    selection.check()?;
+    let session = Session::load(
         args.s3.aws.profile.as_deref(),
         args.s3.endpoint_url.as_deref(),
     )?;
-    let store = s3_store(&aws, &args.s3, &bucket);
+    let store = session.s3_store(&args.s3, &bucket)?;
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let root =
@@ -75,7 +70,10 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     let earlier = check_target(&root, &bucket)?;
     let captured_at = Utc::now();
     let (keys, mut not_copied, chains) = keys_to_copy(&store, &bucket, &prefix, &selection)?;
-    let trail_records = crate::trails::records(&aws, chains.iter());
+    let trail_records = session
+        .aws
+        .trail_records()
+        .records(&chains.iter().collect::<Vec<_>>());
     let copier = copy::Copier {
         root: &root,
         done: Mutex::new(copy::Done::default()),
@@ -194,41 +192,28 @@ fn keys_to_copy<S: ObjectStore>(
     bucket: &str,
     prefix: &str,
     selection: &Selection,
-) -> Result<(Vec<String>, Vec<NotCopied>, Vec<cloudtrail_digest::ChainId>)> {
-    let found = discover_under(store, bucket, prefix, selection)
+) -> Result<(Vec<String>, Vec<NotCopied>, Vec<ChainId>)> {
+    let found = Discovery::find(store, bucket, prefix, selection)
         .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
     let from = selection.start.map(|s| s - MARGIN);
     let to = selection.end.map(|e| e + MARGIN);
     let mut keys = BTreeSet::new();
     let mut strays = found.unrecognized.clone();
     let mut failures = found.failures.clone();
-    let mut locations = found.log_locations.clone();
-    let chains = found
-        .chains
-        .keys()
-        .filter(|c| selection.matches(c))
-        .cloned()
-        .collect();
-    for (chain, digests) in found.chains.iter().filter(|(c, _)| selection.matches(c)) {
-        locations.insert(chain.location.clone());
+    let mut chains = Vec::new();
+    for (chain, digests) in found.selected(selection) {
+        chains.push(chain.clone());
         keys.extend(
             digests
                 .iter()
                 .filter(|d| {
                     from.is_none_or(|f| d.end_time >= f) && to.is_none_or(|t| d.end_time <= t)
                 })
-                .map(cloudtrail_digest::DigestKey::to_key),
+                .map(DigestKey::to_key),
         );
     }
-    let selected = locations.iter().filter(|l| {
-        selection.matches_location(l)
-            && (selection.trail_name.is_none()
-                || found
-                    .chains
-                    .keys()
-                    .any(|c| c.location == **l && selection.matches(c)))
-    });
-    for location in selected {
+    // The log folders a validation of this selection lists.
+    for location in &found.log_locations_of(selection) {
         let start = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         let listing = list_logs(store, bucket, location, start, to);
         keys.extend(listing.logs.into_iter().map(|(k, _)| k));

@@ -157,6 +157,7 @@ impl FsStore {
 ///
 /// # Errors
 /// The sidecar is not that; the error says why.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
 pub fn parse_sidecar(
     bytes: &[u8],
 ) -> Result<(Option<BTreeMap<String, String>>, ObjectInfo), String> {

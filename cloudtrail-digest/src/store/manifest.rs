@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::root::{Root, RootError};
-use crate::record::TrailRecord;
+use crate::format::trail_record::TrailRecord;
 
 /// The manifest's file name, at the top of the directory.
 pub const MANIFEST: &str = "cloudtrail-digest-manifest.json";
 
 /// The largest manifest read (a mirror of millions of objects is hundreds of megabytes).
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 30;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 << 30;
 
 /// One object in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,21 +9,25 @@ use std::fmt;
 mod body;
 mod copy;
 #[cfg(unix)]
-mod fs;
+pub(crate) mod fs;
 #[cfg(unix)]
-pub mod manifest;
+mod manifest;
 mod memory;
 #[cfg(unix)]
-pub mod root;
-#[cfg(feature = "s3")]
-mod s3;
+mod root;
+#[cfg(feature = "aws")]
+pub(crate) mod s3;
 
 pub use body::{Body, STREAM_ABOVE};
 pub use copy::CopyOf;
 #[cfg(unix)]
-pub use fs::{parse_sidecar, FsStore, SIDECAR_SUFFIX};
+pub use fs::{FsStore, SIDECAR_SUFFIX};
+#[cfg(unix)]
+pub use manifest::{Manifest, ManifestEntry, NotCopied, MANIFEST};
 pub use memory::MemoryStore;
-#[cfg(feature = "s3")]
+#[cfg(unix)]
+pub use root::{read_bounded, read_regular_file, Root, RootError};
+#[cfg(feature = "aws")]
 pub use s3::{S3Options, S3Store, Timeouts};
 
 /// An object's bytes as stored, and its S3 user metadata.
@@ -88,7 +92,7 @@ pub struct ListProblem {
 
 /// What S3 says identifies an object version (the fields `aws s3api head-object` prints),
 /// so that a report can stand as a record of exactly what was validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectInfo {
     /// `ETag`, with its quotes as S3 sends it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,7 +106,7 @@ pub struct ObjectInfo {
 }
 
 /// What went wrong reading from a store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StoreErrorKind {
@@ -190,4 +194,59 @@ pub trait ObjectStore: fmt::Debug + Send + Sync {
             .enumerate()
             .for_each(|(i, (bucket, key))| each(i, self.get(bucket, key)));
     }
+}
+
+/// A shared store is a store.
+impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
+    fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
+        (**self).list(bucket, prefix)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
+        (**self).get(bucket, key)
+    }
+
+    fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
+        (**self).list_prefixes(bucket, prefix)
+    }
+
+    fn get_each(
+        &self,
+        requests: &[(&str, &str)],
+        each: &(dyn Fn(usize, Result<Object, StoreError>) + Sync),
+    ) {
+        (**self).get_each(requests, each);
+    }
+}
+
+/// Fetches every request through [`ObjectStore::get_each`] and keeps `f(index, result)` by
+/// index: `None` where the store skipped a request, which the caller must treat as not
+/// read, never as read.
+pub(crate) fn collect_each<S, T, F>(store: &S, requests: &[(&str, &str)], f: F) -> Vec<Option<T>>
+where
+    S: ObjectStore + ?Sized,
+    T: Send,
+    F: Fn(usize, Result<Object, StoreError>) -> T + Sync,
+{
+    let slots: std::sync::Mutex<Vec<Option<T>>> =
+        std::sync::Mutex::new((0..requests.len()).map(|_| None).collect());
+    store.get_each(requests, &|i, result| {
+        let value = f(i, result);
+        if let Ok(mut slots) = slots.lock() {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(value);
+            }
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The error for a request a store skipped (called `each` for it never).
+pub(crate) fn skipped() -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Other,
+        "the store returned no result for this file",
+    )
 }

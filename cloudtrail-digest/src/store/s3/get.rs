@@ -193,7 +193,10 @@ impl S3Store {
                 + Duration::from_secs(size.unwrap_or(0) / MIN_RATE),
         };
         let body = if size.is_some_and(|s| s > INLINE_BODY) {
-            Body::from_reader(check.stream(out.body, &self.runtime))
+            match self.bridge.handle() {
+                Some(handle) => Body::from_reader(check.stream(out.body, handle)),
+                None => Body::from_bytes(check.collect(out.body).await?),
+            }
         } else {
             Body::from_bytes(check.collect(out.body).await?)
         };

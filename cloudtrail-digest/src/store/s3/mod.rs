@@ -1,25 +1,26 @@
 //! Amazon S3 (and S3-compatible stores) through `aws-sdk-s3`.
 //!
-//! The store is synchronous like the rest of the library: it holds a handle to the caller's
-//! tokio runtime and blocks on it. Call it from outside any async context (the CLI calls
-//! it from its main thread; an async program would use `spawn_blocking`). Bodies are
-//! returned exactly as stored: the SDK never decompresses, even for objects stored with
-//! `Content-Encoding: gzip`.
+//! The store is synchronous like the rest of the library: its requests run on a tokio
+//! runtime of its own ([`bridge`]), so it may be called from any thread, inside an async
+//! runtime too. Bodies are returned exactly as stored: the SDK never decompresses, even for
+//! objects stored with `Content-Encoding: gzip`.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use aws_sdk_s3::types::RequestPayer;
 use aws_sdk_s3::Client;
 use futures_util::StreamExt as _;
-use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use super::{Listing, Object, ObjectStore, StoreError, StoreErrorKind};
 
+pub(crate) mod bridge;
 mod get;
 mod window;
+
+use bridge::Bridge;
 
 use window::Window;
 
@@ -77,7 +78,7 @@ impl Default for S3Options {
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
-    runtime: Handle,
+    bridge: Arc<Bridge>,
     options: S3Options,
     window: Arc<Window>,
 }
@@ -87,8 +88,17 @@ pub struct S3Store {
 const MAX_PAGES: usize = 100_000;
 
 impl S3Store {
-    /// A store over `client` (its timeouts set from `options`), blocking on `runtime`.
-    pub fn new(client: &Client, runtime: Handle, options: S3Options) -> Self {
+    /// A store over `client` (its timeouts set from `options`), with a runtime of its own
+    /// for the requests.
+    ///
+    /// # Errors
+    /// The runtime's threads could not be started.
+    pub fn new(client: &Client, options: S3Options) -> std::io::Result<Self> {
+        Ok(Self::on(client, options, Arc::new(Bridge::new()?)))
+    }
+
+    /// A store over `client` whose requests run on `bridge`.
+    pub(crate) fn on(client: &Client, options: S3Options, bridge: Arc<Bridge>) -> Self {
         let t = options.timeouts;
         let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
             .connect_timeout(t.connect)
@@ -104,7 +114,7 @@ impl S3Store {
         );
         Self {
             client,
-            runtime,
+            bridge,
             window: Arc::new(Window::new(options.concurrency)),
             options,
         }
@@ -179,86 +189,135 @@ impl S3Store {
     }
 }
 
+impl S3Store {
+    /// Runs `call` (given a clone of the store, for a future that owns what it reads) on
+    /// the store's runtime and waits for it.
+    fn call<T, F>(&self, call: impl FnOnce(S3Store) -> F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        self.bridge.run(call(self.clone())).unwrap_or_else(|| {
+            Err(StoreError::new(
+                StoreErrorKind::Other,
+                "the request's task did not finish",
+            ))
+        })
+    }
+
+    /// Spawns a task that keeps `concurrency` requests in flight and sends each result, with
+    /// the permit that holds its body's place, as it arrives.
+    fn spawn_requests(
+        &self,
+        requests: Vec<(String, String)>,
+        sender: mpsc::Sender<Arrived>,
+    ) -> Option<()> {
+        let concurrency = self.options.concurrency.max(1);
+        let bodies = Arc::new(Semaphore::new(concurrency * 2));
+        let store = Arc::new(self.clone());
+        let handle = self.bridge.handle()?.clone();
+        let driver = handle.clone();
+        driver.spawn(async move {
+            let mut results = futures_util::stream::iter(requests.into_iter().enumerate())
+                .map(|(i, (bucket, key))| {
+                    let (store, bodies) = (Arc::clone(&store), Arc::clone(&bodies));
+                    let task = handle.spawn(async move {
+                        let permit = bodies.acquire_owned().await.ok();
+                        (store.get_async(&bucket, &key).await, permit)
+                    });
+                    async move {
+                        match task.await {
+                            Ok((result, permit)) => (i, result, permit),
+                            // A panic inside the SDK: this object is unchecked.
+                            Err(e) => (
+                                i,
+                                Err(StoreError::new(
+                                    StoreErrorKind::Other,
+                                    format!("the request's task failed: {e}"),
+                                )),
+                                None,
+                            ),
+                        }
+                    }
+                })
+                .buffer_unordered(concurrency);
+            while let Some(arrived) = results.next().await {
+                // The caller went away: stop.
+                if sender.send(arrived).is_err() {
+                    return;
+                }
+            }
+        });
+        Some(())
+    }
+}
+
+/// A result of `get_each`, with the permit that holds its body's place until handled.
+type Arrived = (
+    usize,
+    Result<Object, StoreError>,
+    Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
 /// Bodies up to this size are handled on the receiving thread (see `get_each`).
 const INLINE_MAX: usize = 64 * 1024;
 
 impl ObjectStore for S3Store {
     fn list(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
-        let keys = self
-            .runtime
-            .block_on(self.list_async(bucket, prefix, false))?;
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        let keys = self.call(|s| async move { s.list_async(&bucket, &prefix, false).await })?;
         Ok(Listing::of(keys))
     }
 
     fn list_prefixes(&self, bucket: &str, prefix: &str) -> Result<Listing, StoreError> {
-        let mut out = self
-            .runtime
-            .block_on(self.list_async(bucket, prefix, true))?;
+        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
+        let mut out = self.call(|s| async move { s.list_async(&bucket, &prefix, true).await })?;
         out.sort_unstable();
         Ok(Listing::of(out))
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
-        self.runtime.block_on(self.get_async(bucket, key))
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.call(|s| async move { s.get_async(&bucket, &key).await })
     }
 
-    /// Keeps `concurrency` requests in flight on the runtime. Each request is its own task,
-    /// so the SDK's work per request (building, signing, parsing the response) spreads over
-    /// the runtime's worker threads instead of all running on the calling thread. A small
-    /// body (most CloudTrail log files) is handled at once on the calling thread; a large
-    /// one is handed to the rayon pool, where several inflate in parallel. At most twice
-    /// `concurrency` bodies are held at once.
+    /// Keeps `concurrency` requests in flight on the store's runtime. Each request is its
+    /// own task, so the SDK's work per request (building, signing, parsing the response)
+    /// spreads over the runtime's worker threads. A small body (most CloudTrail log files)
+    /// is handled at once on the calling thread; a large one is handed to the rayon pool,
+    /// where several inflate in parallel. At most twice `concurrency` bodies are held at
+    /// once. A request whose result never arrives is never reported: the caller treats it
+    /// as not read.
     fn get_each(
         &self,
         requests: &[(&str, &str)],
         each: &(dyn Fn(usize, Result<Object, StoreError>) + Sync),
     ) {
-        let concurrency = self.options.concurrency.max(1);
-        let bodies = Arc::new(Semaphore::new(concurrency * 2));
-        let store = Arc::new(self.clone());
+        let owned = requests
+            .iter()
+            .map(|(b, k)| ((*b).to_owned(), (*k).to_owned()))
+            .collect();
+        let (sender, receiver) = mpsc::channel();
+        if self.spawn_requests(owned, sender).is_none() {
+            return;
+        }
         rayon::in_place_scope(|scope| {
-            self.runtime.block_on(async {
-                let mut results = futures_util::stream::iter(requests.iter().enumerate())
-                    .map(|(i, (bucket, key))| {
-                        let (store, bodies) = (Arc::clone(&store), Arc::clone(&bodies));
-                        let (bucket, key) = ((*bucket).to_owned(), (*key).to_owned());
-                        let task = self.runtime.spawn(async move {
-                            let permit = bodies.acquire_owned().await.ok();
-                            (store.get_async(&bucket, &key).await, permit)
-                        });
-                        async move {
-                            match task.await {
-                                Ok((result, permit)) => (i, result, permit),
-                                // A panic inside the SDK: this object is unchecked.
-                                Err(e) => (
-                                    i,
-                                    Err(StoreError::new(
-                                        StoreErrorKind::Other,
-                                        format!("the request's task failed: {e}"),
-                                    )),
-                                    None,
-                                ),
-                            }
-                        }
-                    })
-                    .buffer_unordered(concurrency);
-                while let Some((i, result, permit)) = results.next().await {
-                    // Handing a small body to another thread costs more (a wake-up, a
-                    // context switch) than inflating and hashing it here.
-                    let small = result.as_ref().map_or(true, |o| {
-                        o.body.as_bytes().is_some_and(|b| b.len() <= INLINE_MAX)
-                    });
-                    if small {
+            for (i, result, permit) in receiver {
+                // Handing a small body to another thread costs more (a wake-up, a context
+                // switch) than inflating and hashing it here.
+                let small = result.as_ref().map_or(true, |o| {
+                    o.body.as_bytes().is_some_and(|b| b.len() <= INLINE_MAX)
+                });
+                if small {
+                    each(i, result);
+                    drop(permit);
+                } else {
+                    scope.spawn(move |_| {
                         each(i, result);
                         drop(permit);
-                    } else {
-                        scope.spawn(move |_| {
-                            each(i, result);
-                            drop(permit);
-                        });
-                    }
+                    });
                 }
-            });
+            }
         });
     }
 }

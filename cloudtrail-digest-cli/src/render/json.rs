@@ -1,0 +1,34 @@
+//! The report as JSON: the library's report (its schema in `schema/report.schema.json`),
+//! with the exit code and the run's inputs.
+
+use std::io::{self, Write};
+
+use cloudtrail_digest::report::Report;
+use serde::Serialize;
+
+use super::Inputs;
+
+/// The report with the exit code it gave and what the run read.
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    exit_code: u8,
+    inputs: &'a Inputs,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// Writes the report as pretty JSON with the exit code and overall severity.
+pub(crate) fn json(
+    report: &Report,
+    inputs: &Inputs,
+    exit_code: u8,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let output = JsonOutput {
+        exit_code,
+        inputs,
+        report,
+    };
+    serde_json::to_writer_pretty(&mut *out, &output)?;
+    writeln!(out)
+}

@@ -1,0 +1,257 @@
+//! The one entry point: a [`Validator`] built from a store, a key source, a selection,
+//! evidence, limits and a progress sink, whose [`Validator::run`] is the algorithm's steps
+//! in order.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::check::chain::ChainBuilder;
+use crate::error::Result;
+use crate::format::trail_record::{TrailRecord, TrailRecordSource};
+use crate::limits::Limits;
+use crate::progress::Progress;
+use crate::report::{Parts, Report};
+use crate::run::discovery::Discovery;
+use crate::run::{chains, unlisted, Plan};
+use crate::selection::Selection;
+use crate::signature::{KeySource, PublicKeySet};
+use crate::store::ObjectStore;
+
+/// Validates the CloudTrail digests and log files of one bucket (or prefix).
+///
+/// Built with [`Validator::new`] and the setters; [`Validator::run`] blocks until the
+/// report is ready, [`Validator::run_async`] awaits it from async code. Integrity findings
+/// are data in the [`Report`]; `Err` means the run could not finish.
+#[derive(Clone)]
+pub struct Validator {
+    store: Arc<dyn ObjectStore>,
+    bucket: String,
+    prefix: String,
+    keys: Arc<dyn KeySource>,
+    selection: Selection,
+    as_of: Option<DateTime<Utc>>,
+    trail_records: Vec<TrailRecord>,
+    record_source: Option<Arc<dyn TrailRecordSource>>,
+    omit_valid_logs: bool,
+    limits: Limits,
+    progress: Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("store", &self.store)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("selection", &self.selection)
+            .field("as_of", &self.as_of)
+            .field("trail_records", &self.trail_records.len())
+            .field("omit_valid_logs", &self.omit_valid_logs)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// Validates `bucket` as `store` holds it: every chain, every digest, no public key
+    /// yet (give them with [`Validator::public_keys`]; without keys every digest is left
+    /// unchecked, never called tampered).
+    pub fn new(store: impl ObjectStore + 'static, bucket: impl Into<String>) -> Self {
+        Self::with_store(Arc::new(store), bucket)
+    }
+
+    /// [`Validator::new`] over a shared store.
+    pub fn with_store(store: Arc<dyn ObjectStore>, bucket: impl Into<String>) -> Self {
+        Self {
+            store,
+            bucket: bucket.into(),
+            prefix: String::new(),
+            keys: Arc::new(PublicKeySet::new()),
+            selection: Selection::default(),
+            as_of: None,
+            trail_records: Vec::new(),
+            record_source: None,
+            omit_valid_logs: false,
+            limits: Limits::default(),
+            progress: Arc::new(()),
+        }
+    }
+
+    /// Looks for trails at or under this key prefix (a trail's `S3KeyPrefix`, or a folder
+    /// above several trails'). Default: the whole bucket.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Where the public keys come from: a [`PublicKeySet`] loaded from files, or a source
+    /// that asks CloudTrail (`ListPublicKeys`).
+    #[must_use]
+    pub fn public_keys(mut self, keys: impl KeySource + 'static) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    /// Which chains and which time range.
+    #[must_use]
+    pub fn selection(mut self, selection: Selection) -> Self {
+        self.selection = selection;
+        self
+    }
+
+    /// Judges the bucket as of this time: a digest not due by then is pending, not
+    /// missing. For a live trail, now; for a copy, when it was made. Default: every
+    /// digest is taken as due.
+    #[must_use]
+    pub fn as_of(mut self, at: DateTime<Utc>) -> Self {
+        self.as_of = Some(at);
+        self
+    }
+
+    /// CloudTrail's records of the trails (`GetTrail`, `GetTrailStatus`), already read:
+    /// evidence of digests delivered and deleted since, or of validation turned off.
+    /// Without it, a copy cannot tell deletion from validation turned off, and says so.
+    #[must_use]
+    pub fn trail_records(mut self, records: Vec<TrailRecord>) -> Self {
+        self.trail_records = records;
+        self
+    }
+
+    /// Reads CloudTrail's records of the trails the run finds from `source`, besides the
+    /// records given with [`Validator::trail_records`] (which win for the same trail).
+    #[must_use]
+    pub fn trail_record_source(mut self, source: impl TrailRecordSource + 'static) -> Self {
+        self.record_source = Some(Arc::new(source));
+        self
+    }
+
+    /// Keeps only the log file verdicts that are not valid; valid ones are counted and
+    /// dropped, so memory does not grow with every valid file of a long run.
+    #[must_use]
+    pub fn omit_valid_logs(mut self, omit: bool) -> Self {
+        self.omit_valid_logs = omit;
+        self
+    }
+
+    /// Bounds on what the run holds and the threads it starts.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Hears of progress, from several threads at once.
+    #[must_use]
+    pub fn progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Step 1 alone: the chains and log folders under the prefix, for the selection.
+    ///
+    /// # Errors
+    /// The top listing failed, or the selection is inconsistent.
+    pub fn discover(&self) -> Result<Discovery> {
+        self.selection.check()?;
+        Discovery::find(&*self.store, &self.bucket, &self.prefix, &self.selection)
+    }
+
+    /// Runs the validation and returns its report, blocking the calling thread (any
+    /// thread, inside an async runtime too: the S3 store runs its requests on a runtime of
+    /// its own). From async code, [`Validator::run_async`] does not block the executor.
+    ///
+    /// # Errors
+    /// The selection is inconsistent, or the bucket could not be listed.
+    pub fn run(&self) -> Result<Report> {
+        // 1. Discover the digest chains and log folders under the prefix.
+        let discovery = self.discover()?;
+        self.run_discovered(&discovery)
+    }
+
+    /// Runs steps 2 to 6 over what an earlier [`Validator::discover`] found.
+    ///
+    /// # Errors
+    /// The selection is inconsistent.
+    pub fn run_discovered(&self, discovery: &Discovery) -> Result<Report> {
+        self.selection.check()?;
+        let selected: Vec<_> = discovery.selected(&self.selection).collect();
+        // 2. Evidence: CloudTrail's records of the trails found, beside those given.
+        let records = self.records(selected.iter().map(|(c, _)| *c));
+        // 3. Keys: the range the key source must cover.
+        let ends = selected
+            .iter()
+            .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time));
+        if let Some(range) = self.selection.range(ends) {
+            self.keys.prepare(range);
+        }
+        let plan = Plan {
+            store: &*self.store,
+            bucket: &self.bucket,
+            keys: &*self.keys,
+            selection: &self.selection,
+            as_of: self.as_of,
+            trail_records: &records,
+            omit_valid_logs: self.omit_valid_logs,
+            limits: &self.limits,
+            progress: &*self.progress,
+        };
+        // 4. Walk each chain newest to oldest: verify each digest's signature and links,
+        //    and check the log files of the verified ones, in parallel.
+        let (mut chains, listed) = chains::walk_all(&plan, &selected);
+        // 5. List the log folders: log files no digest lists, what follows each chain's
+        //    newest digest, log files delivered before validation started.
+        let scan = unlisted::scan(&plan, discovery, &listed, &mut chains);
+        // 6. The report: coverage timelines, totals, issues and the verdict.
+        let mut unrecognized_keys = discovery.unrecognized.clone();
+        unrecognized_keys.extend(scan.leftovers.strays);
+        let mut listing_failures = discovery.failures.clone();
+        listing_failures.extend(scan.leftovers.failures);
+        Ok(Report::new(Parts {
+            bucket: self.bucket.clone(),
+            chains: chains.into_iter().map(ChainBuilder::finish).collect(),
+            locations: scan.locations,
+            unrecognized_keys,
+            listing_failures,
+            trail_records: records,
+        }))
+    }
+
+    /// [`Validator::run`] on a thread of its own, awaited: usable from any async runtime
+    /// without blocking its executor.
+    ///
+    /// # Errors
+    /// As [`Validator::run`]; [`crate::Error::Aborted`] if the run's thread panicked.
+    pub async fn run_async(self) -> Result<Report> {
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("cloudtrail-digest-run".into())
+            .spawn(move || {
+                let _ = sender.send(self.run());
+            });
+        if let Err(e) = spawned {
+            return Err(crate::Error::Aborted(format!("cannot start the run: {e}")));
+        }
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(crate::Error::Aborted("the run's thread panicked".into())))
+    }
+
+    /// The records given, then those the source reads for the trails not among them.
+    fn records<'a>(
+        &self,
+        chains: impl Iterator<Item = &'a crate::format::key_name::ChainId>,
+    ) -> Vec<TrailRecord> {
+        let mut records = self.trail_records.clone();
+        if let Some(source) = &self.record_source {
+            let chains: Vec<_> = chains.collect();
+            for record in source.records(&chains) {
+                if !records.iter().any(|r| r.trail_arn == record.trail_arn) {
+                    records.push(record);
+                }
+            }
+        }
+        records
+    }
+}
