@@ -136,8 +136,15 @@ fn check_snapshot(dir: &Path, name: &str, actual: &[u8], bless: bool, problems: 
     }
 }
 
-/// The JSON report of a case: its exit code, that it reads back to itself as the library's
-/// report, its verdicts and its notices.
+/// The committed JSON Schema of `--format json`.
+fn schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/report.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+/// The JSON report of a case: its exit code, that it follows the committed schema and
+/// reads back to itself as the library's report, its verdicts and its notices.
 fn check_json(stdout: &[u8], want_exit: i64, expected: &Value, problems: &mut Vec<String>) {
     let parsed = serde_json::from_slice::<Value>(stdout).and_then(|value| {
         let report: Report = serde_json::from_value(value.clone())?;
@@ -188,6 +195,35 @@ fn check_json(stdout: &[u8], want_exit: i64, expected: &Value, problems: &mut Ve
                 ));
             }
         }
+    }
+}
+
+#[test]
+fn the_schema_refuses_what_is_not_a_report() {
+    let schema = schema();
+    let dir = cases_dir().join("valid-chain");
+    let out = run(
+        &dir,
+        &[
+            "validate".into(),
+            "example-trail-bucket".into(),
+            "--public-keys".into(),
+            "public-keys.json".into(),
+            "--format".into(),
+            "json".into(),
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema.is_valid(&report));
+    for (path, bad) in [
+        ("/severity", Value::from("fine")),
+        ("/chains/0/digests/0/status", Value::from("trust_me")),
+        ("/totals/log_files/valid", Value::from(-1)),
+        ("/schema_version", Value::Null),
+    ] {
+        let mut altered = report.clone();
+        *altered.pointer_mut(path).unwrap() = bad;
+        assert!(!schema.is_valid(&altered), "{path}");
     }
 }
 

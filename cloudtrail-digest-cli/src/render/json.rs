@@ -10,6 +10,8 @@ use super::Inputs;
 
 /// The report with the exit code it gave and what the run read.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(title = "cloudtrail-digest validate --format json"))]
 struct JsonOutput<'a> {
     exit_code: u8,
     inputs: &'a Inputs,
@@ -31,4 +33,29 @@ pub(crate) fn json(
     };
     serde_json::to_writer_pretty(&mut *out, &output)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema of `--format json`, as committed (`BLESS=1` rewrites it after a change
+    /// that is meant; the golden cases' outputs are checked against it).
+    #[test]
+    fn the_committed_schema_is_the_outputs() {
+        let schema = schemars::schema_for!(JsonOutput<'static>);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap();
+        text.push('\n');
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/report.schema.json");
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "{} is not the schema of the output: run BLESS=1 cargo test -p cloudtrail-digest-cli schema",
+            path.display()
+        );
+    }
 }

@@ -11,6 +11,7 @@ pub(crate) use text::text;
 
 /// What a run read and with which options, recorded in the report.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub(crate) struct Inputs {
     /// The directory or `s3://BUCKET/PREFIX` read.
     pub(crate) read_from: String,

@@ -16,6 +16,7 @@ const LOG_TIME_FORMAT: &str = "%Y%m%dT%H%MZ";
 
 /// Where one account's files for one region live: `[prefix/]AWSLogs/[o-ORGID/]ACCOUNT/…/REGION/`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     /// The trail's S3 key prefix, if any (without a trailing slash).
     pub prefix: Option<String>,
@@ -68,6 +69,7 @@ impl Location {
 
 /// One digest chain: the digest files a trail writes for one (account, region).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainId {
     /// Where the digests live.
     #[serde(flatten)]

@@ -16,6 +16,7 @@ use crate::format::key_name::{ChainId, Location};
 /// permission, an organization member account, a trail deleted since); `unavailable` then
 /// says why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrailRecord {
     /// The trail's ARN, `arn:PARTITION:cloudtrail:HOME_REGION:ACCOUNT:trail/NAME`.
     pub trail_arn: String,
@@ -31,6 +32,7 @@ pub struct TrailRecord {
 
 /// A trail's configuration (`GetTrail`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrailConfig {
     /// `Name`.
     pub name: String,
@@ -50,6 +52,7 @@ pub struct TrailConfig {
 
 /// A trail's status (`GetTrailStatus`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrailStatus {
     /// `IsLogging`.
     pub is_logging: Option<bool>,

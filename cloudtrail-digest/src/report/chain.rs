@@ -12,6 +12,7 @@ use crate::format::key_name::ChainId;
 
 /// A chain-level notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Notice {
@@ -63,6 +64,7 @@ impl Notice {
 
 /// A time range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimeRange {
     /// Start.
     pub start: DateTime<Utc>,
@@ -72,6 +74,7 @@ pub struct TimeRange {
 
 /// The verdicts of one chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainReport {
     /// Which chain.
     pub chain: ChainId,

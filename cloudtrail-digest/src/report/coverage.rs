@@ -12,6 +12,7 @@ use super::time;
 /// The state of a span of a chain's timeline, from best to worst: where windows overlap,
 /// the timeline takes the greatest (the order of the variants is the order of `Ord`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CoverageState {
@@ -52,6 +53,7 @@ impl CoverageState {
 
 /// Why a span no digest covers is not covered, where something tells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CoverageReason {
@@ -124,6 +126,7 @@ impl fmt::Display for CoverageReason {
 
 /// A span of a chain's timeline with one state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoverageSpan {
     /// Start (inclusive).
     pub from: DateTime<Utc>,

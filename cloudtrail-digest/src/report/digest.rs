@@ -12,6 +12,7 @@ use crate::store::ObjectInfo;
 
 /// Where the signature of a digest came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureSource {
     /// The digest object's S3 metadata (`signature`), or its `.meta.json` sidecar.
@@ -22,6 +23,7 @@ pub enum SignatureSource {
 
 /// The verdict on a digest file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DigestStatus {
@@ -96,6 +98,7 @@ impl DigestStatus {
 /// A digest file and its verdict, with the verdicts of the log files it lists when its
 /// signature verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DigestOutcome {
     /// The bucket it was read from.
     pub bucket: String,

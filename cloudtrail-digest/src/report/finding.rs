@@ -11,6 +11,7 @@ use crate::format::hex::Sha256Hash;
 /// An integrity finding about a digest beyond its signature verdict: checks the reference
 /// does not make (spec section 6). A digest with a finding counts as invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "finding", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Finding {

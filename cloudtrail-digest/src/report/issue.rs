@@ -18,6 +18,7 @@ use crate::store::StoreErrorKind;
 
 /// One thing that is not verified: what it is about and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Issue {
     /// How it counts.
     pub severity: Severity,
@@ -37,6 +38,7 @@ pub struct Issue {
 
 /// What an [`Issue`] is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "issue", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum IssueKind {

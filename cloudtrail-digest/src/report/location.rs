@@ -13,6 +13,7 @@ use crate::store::StoreErrorKind;
 
 /// The log files of one location (account and region) and what no digest accounts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LocationReport {
     /// The bucket listed.
     pub bucket: String,
@@ -41,6 +42,7 @@ pub struct LocationReport {
 
 /// Why the log files no digest lists were not classified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotChecked {
@@ -81,6 +83,7 @@ impl fmt::Display for NotChecked {
 
 /// How a log file that no digest lists is classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnlistedStatus {
@@ -108,6 +111,7 @@ impl UnlistedStatus {
 
 /// A log file that no digest lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnlistedLog {
     /// Its key.
     pub key: String,
@@ -119,6 +123,7 @@ pub struct UnlistedLog {
 
 /// What proves that digests were deleted after the newest one found (or all of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "evidence", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DeletionEvidence {
@@ -189,6 +194,7 @@ impl LocationReport {
 /// A key under `CloudTrail-Digest/` or `CloudTrail/` that is not a digest or log key, or
 /// an entry a listing returned outside the prefix asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnrecognizedKey {
     /// The key.
     pub key: String,
@@ -198,6 +204,7 @@ pub struct UnrecognizedKey {
 
 /// A listing that failed: what it should have listed is unchecked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListingFailure {
     /// The prefix listed.
     pub prefix: String,

@@ -9,6 +9,7 @@ use crate::store::ObjectInfo;
 
 /// The verdict on a log file a verified digest lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LogStatus {
@@ -50,6 +51,7 @@ impl LogStatus {
 
 /// A log file and its verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogOutcome {
     /// `s3Bucket` from the digest.
     pub bucket: String,

@@ -45,6 +45,7 @@ pub(crate) fn time(t: DateTime<Utc>) -> String {
 
 /// The verdicts of a whole run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Report {
     /// [`SCHEMA_VERSION`] of the library that wrote it.
@@ -74,6 +75,7 @@ pub struct Report {
 
 /// Counts over a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Totals {
     /// Digest chains validated.

@@ -12,6 +12,7 @@ use crate::store::{StoreError, StoreErrorKind};
 
 /// What is wrong with the format of a digest or log file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FormatProblem {
@@ -122,6 +123,7 @@ impl fmt::Display for FormatProblem {
 
 /// Why a file could not be checked: it is neither valid nor tampered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UncheckedReason {
@@ -182,6 +184,7 @@ impl fmt::Display for UncheckedReason {
 
 /// Why a digest's signature could not be verified, with no evidence of tampering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnverifiedReason {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a verdict counts toward the outcome of a run, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Verified, or nothing to verify.
@@ -19,6 +20,7 @@ pub enum Severity {
 
 /// Counts of verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Counts {
     /// Valid.
     pub valid: u64,

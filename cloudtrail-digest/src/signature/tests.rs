@@ -314,3 +314,17 @@ fn several_pem_blocks_load_every_key() {
         2
     );
 }
+
+#[test]
+fn keys_written_as_list_public_keys_json_read_back_the_same() {
+    let set = PublicKeySet::from_list_public_keys_json(SAMPLES).unwrap();
+    let written = set.to_list_public_keys_json();
+    let back = PublicKeySet::from_list_public_keys_json(written.to_string().as_bytes()).unwrap();
+    assert_eq!(back.len(), set.len());
+    for (a, b) in set.iter().zip(back.iter()) {
+        assert_eq!(a.fingerprints(), b.fingerprints());
+        assert_eq!(a.validity(), b.validity());
+        assert_eq!(a.region(), b.region());
+        assert_eq!(a.der(), b.der());
+    }
+}

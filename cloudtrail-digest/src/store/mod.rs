@@ -93,6 +93,7 @@ pub struct ListProblem {
 /// What S3 says identifies an object version (the fields `aws s3api head-object` prints),
 /// so that a report can stand as a record of exactly what was validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectInfo {
     /// `ETag`, with its quotes as S3 sends it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +108,7 @@ pub struct ObjectInfo {
 
 /// What went wrong reading from a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StoreErrorKind {
