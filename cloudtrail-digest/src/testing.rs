@@ -1,5 +1,6 @@
 //! For the tests and tools of this project and of store implementations (feature
-//! `testing`). Not a stable API: it may change in any release.
+//! `testing`), with the store conformance suite ([`crate::store::conformance`]). Not a
+//! stable API: it may change in any release.
 
 /// Internals the project's benches and fuzzers exercise directly.
 pub mod internals {

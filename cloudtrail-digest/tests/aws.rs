@@ -1,6 +1,7 @@
 //! The library against real protocol servers (the in-process S3 server and the CloudTrail
-//! stub): the front page's S3 example, called from inside a tokio runtime, both
-//! `run_async` and the blocking `run`.
+//! stub, and `moto_server` when `CLOUDTRAIL_DIGEST_TEST_S3` names one): the front page's S3
+//! example, called from inside a tokio runtime, both `run_async` and the blocking `run`;
+//! the store contract over S3.
 
 use std::path::Path;
 
@@ -37,7 +38,8 @@ fn servers() -> Servers {
     let keys = keys["PublicKeyList"].as_array().unwrap().clone();
     let cloudtrail = CloudTrailStub::start(&runtime, keys, 0).unwrap();
     let mut trail = StubTrail::new(BUCKET, "");
-    trail.status = serde_json::json!({ "IsLogging": true, "LatestDigestDeliveryTime": 1_709_266_354 });
+    trail.status =
+        serde_json::json!({ "IsLogging": true, "LatestDigestDeliveryTime": 1_709_266_354 });
     cloudtrail
         .state
         .lock()
@@ -53,7 +55,8 @@ fn servers() -> Servers {
 
 /// What `aws_config::load_defaults` would give, pointed at the servers.
 async fn config(servers: &Servers) -> aws_config::SdkConfig {
-    let credentials = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
+    let credentials =
+        aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
     aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(credentials)
@@ -85,7 +88,11 @@ fn the_s3_example_runs_inside_a_tokio_runtime_async_and_blocking() {
         assert_eq!(report.severity(), Severity::Valid, "{:?}", report.issues);
         assert!(report.totals.log_files.valid > 0);
         assert_eq!(report.trail_records.len(), 1);
-        assert!(report.trail_records[0].status.is_some(), "{:?}", report.trail_records);
+        assert!(
+            report.trail_records[0].status.is_some(),
+            "{:?}",
+            report.trail_records
+        );
 
         // The blocking entry point, called on the runtime's own thread: no panic, no
         // deadlock, the same verdicts.
@@ -110,7 +117,10 @@ fn an_unknown_bucket_is_an_error_not_a_finding() {
         let aws = Aws::new(&config(&servers).await)
             .unwrap()
             .with_s3_endpoint(&servers.s3);
-        let store = aws.s3_store("no-such-bucket", S3Options::default()).await.unwrap();
+        let store = aws
+            .s3_store("no-such-bucket", S3Options::default())
+            .await
+            .unwrap();
         let error = store.list("no-such-bucket", "").unwrap_err();
         assert_eq!(error.kind(), StoreErrorKind::Other, "{error}");
         let run = Validator::new(store, "no-such-bucket").run_async().await;
@@ -119,4 +129,57 @@ fn an_unknown_bucket_is_an_error_not_a_finding() {
             "{run:?}"
         );
     });
+}
+
+/// The S3 servers to hold to the store contract: the in-process one, and the one named by
+/// `CLOUDTRAIL_DIGEST_TEST_S3` (`moto_server` in CI).
+fn s3_endpoints(servers: &Servers) -> Vec<String> {
+    let mut out = vec![servers.s3.clone()];
+    if let Some(url) = std::env::var("CLOUDTRAIL_DIGEST_TEST_S3")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        out.push(url);
+    }
+    out
+}
+
+#[test]
+fn s3_keeps_the_store_contract() {
+    use cloudtrail_digest::store::conformance::{check_store, fixture, BUCKET as FIXTURE};
+    let servers = servers();
+    let user = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for endpoint in s3_endpoints(&servers) {
+        let store = user.block_on(async {
+            let aws = Aws::new(&config(&servers).await)
+                .unwrap()
+                .with_s3_endpoint(&endpoint);
+            let client = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(aws.config())
+                    .endpoint_url(&endpoint)
+                    .force_path_style(true)
+                    .build(),
+            );
+            // A bucket of its own on a shared server: created, or emptied of an earlier run's.
+            let _ = client.create_bucket().bucket(FIXTURE).send().await;
+            for (key, object) in fixture() {
+                let body = object.body.into_bytes(u64::MAX).unwrap();
+                client
+                    .put_object()
+                    .bucket(FIXTURE)
+                    .key(&key)
+                    .body(body.into())
+                    .set_metadata(object.metadata.map(|m| m.into_iter().collect()))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{endpoint}: put {key}: {e:?}"));
+            }
+            aws.s3_store(FIXTURE, S3Options::default()).await.unwrap()
+        });
+        // Called from the runtime's own thread, as a blocking store.
+        user.block_on(async { check_store(&store) });
+    }
 }

@@ -34,13 +34,24 @@ fn the_verdict_is_the_worst_issue_and_every_finding_is_an_issue() {
         let name = case.display();
         assert_eq!(report.schema_version, SCHEMA_VERSION);
         let worst = report.issues.iter().map(|i| i.severity).max();
-        assert_eq!(report.severity(), worst.unwrap_or(Severity::Valid), "{name}");
+        assert_eq!(
+            report.severity(),
+            worst.unwrap_or(Severity::Valid),
+            "{name}"
+        );
         assert_eq!(report.severity(), worst_of_parts(&report), "{name}");
-        assert!(report.issues.iter().all(|i| i.severity != Severity::Valid), "{name}");
+        assert!(
+            report.issues.iter().all(|i| i.severity != Severity::Valid),
+            "{name}"
+        );
         // Each digest, log file and unlisted log file that is not valid is an issue about it.
         let digests = report.chains.iter().flat_map(|c| &c.digests);
-        let bad_digests = digests.clone().filter(|d| d.status.severity() != Severity::Valid);
-        let bad_logs = digests.flat_map(|d| &d.logs).filter(|l| l.status.severity() != Severity::Valid);
+        let bad_digests = digests
+            .clone()
+            .filter(|d| d.status.severity() != Severity::Valid);
+        let bad_logs = digests
+            .flat_map(|d| &d.logs)
+            .filter(|l| l.status.severity() != Severity::Valid);
         let about = |key: &str| report.issues.iter().any(|i| i.key.as_deref() == Some(key));
         for d in bad_digests {
             assert!(about(&d.key), "{name}: {}", d.key);
@@ -49,7 +60,12 @@ fn the_verdict_is_the_worst_issue_and_every_finding_is_an_issue() {
             assert!(about(&l.key), "{name}: {}", l.key);
         }
         for l in report.locations.iter().flat_map(|l| &l.unlisted) {
-            assert_eq!(about(&l.key), l.status != UnlistedStatus::Pending, "{name}: {}", l.key);
+            assert_eq!(
+                about(&l.key),
+                l.status != UnlistedStatus::Pending,
+                "{name}: {}",
+                l.key
+            );
         }
         for issue in &report.issues {
             kinds.insert(std::mem::discriminant(&issue.kind));
@@ -64,9 +80,18 @@ fn totals_count_every_log_file_those_no_digest_lists_included() {
     for case in cases() {
         let report = run(&case, false);
         let listed: u64 = report.chains.iter().map(|c| c.log_counts.total()).sum();
-        let unlisted: u64 = report.locations.iter().map(|l| l.unlisted.len() as u64).sum();
+        let unlisted: u64 = report
+            .locations
+            .iter()
+            .map(|l| l.unlisted.len() as u64)
+            .sum();
         let totals = report.totals;
-        assert_eq!(totals.log_files.total(), listed + unlisted, "{}", case.display());
+        assert_eq!(
+            totals.log_files.total(),
+            listed + unlisted,
+            "{}",
+            case.display()
+        );
         assert_eq!(totals.chains, report.chains.len() as u64);
         let digests: u64 = report
             .chains
@@ -76,7 +101,10 @@ fn totals_count_every_log_file_those_no_digest_lists_included() {
         assert_eq!(totals.digests.total(), digests);
     }
     // An injected log file: every listed one is valid, yet the totals say one is not.
-    let injected = cases().into_iter().find(|c| c.ends_with("log-injected")).unwrap();
+    let injected = cases()
+        .into_iter()
+        .find(|c| c.ends_with("log-injected"))
+        .unwrap();
     let report = run(&injected, false);
     assert_eq!(report.chains[0].log_counts.invalid, 0);
     assert_eq!(report.totals.log_files.invalid, 1);

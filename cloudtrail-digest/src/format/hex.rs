@@ -122,6 +122,37 @@ impl fmt::Debug for Signature {
     }
 }
 
+/// A hex value's schema: a string of `digits` lowercase hex characters.
+#[cfg(feature = "schema")]
+fn hex_schema(digits: usize) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": format!("^[0-9a-f]{{{digits}}}$"),
+    })
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Sha256Hash {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Sha256Hash".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        hex_schema(64)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Fingerprint {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fingerprint".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        hex_schema(32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,36 +191,5 @@ mod tests {
         assert!(Signature::from_hex("0g").is_none());
         assert!(Signature::from_hex("abc").is_none());
         assert!(Signature::from_hex("").is_none());
-    }
-}
-
-/// A hex value's schema: a string of `digits` lowercase hex characters.
-#[cfg(feature = "schema")]
-fn hex_schema(digits: usize) -> schemars::Schema {
-    schemars::json_schema!({
-        "type": "string",
-        "pattern": format!("^[0-9a-f]{{{digits}}}$"),
-    })
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Sha256Hash {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Sha256Hash".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        hex_schema(64)
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Fingerprint {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Fingerprint".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        hex_schema(32)
     }
 }

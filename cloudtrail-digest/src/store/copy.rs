@@ -70,4 +70,14 @@ mod tests {
         assert_eq!(store.list("original", "").unwrap().keys, ["k"]);
         assert!(store.get("other", "k").is_err());
     }
+
+    #[test]
+    fn keeps_the_store_contract() {
+        use crate::store::conformance::{check_store, fixture, BUCKET};
+        let mut mem = MemoryStore::new();
+        for (key, object) in fixture() {
+            mem.insert("the-copy", &key, object);
+        }
+        check_store(&CopyOf::new(mem, BUCKET, "the-copy"));
+    }
 }

@@ -94,3 +94,19 @@ impl ObjectStore for MemoryStore {
             .ok_or_else(|| StoreError::new(StoreErrorKind::NotFound, "no such key"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance::{check_store, fixture, identifiers_kept, BUCKET};
+
+    #[test]
+    fn keeps_the_store_contract() {
+        let mut store = MemoryStore::new();
+        for (key, object) in fixture() {
+            store.insert(BUCKET, &key, object);
+        }
+        check_store(&store);
+        identifiers_kept(&store);
+    }
+}

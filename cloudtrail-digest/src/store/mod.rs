@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 mod body;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
 mod copy;
 #[cfg(unix)]
 pub(crate) mod fs;
@@ -24,7 +26,7 @@ pub use copy::CopyOf;
 pub use fs::{FsStore, SIDECAR_SUFFIX};
 #[cfg(unix)]
 pub use manifest::{Manifest, ManifestEntry, NotCopied, MANIFEST};
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, StoredObject};
 #[cfg(unix)]
 pub use root::{read_bounded, read_regular_file, Root, RootError};
 #[cfg(feature = "aws")]

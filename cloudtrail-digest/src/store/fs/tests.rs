@@ -296,3 +296,35 @@ fn a_symlink_swapped_while_it_is_read_never_reads_outside() {
     swapper.join().unwrap();
     assert!(read_inside > 0, "the inside target was never read");
 }
+
+/// Writes the conformance fixture as a local copy: each object at its key, with a
+/// `.meta.json` sidecar (`head-object` output) for those with S3 metadata.
+fn write_fixture(dir: &Path) {
+    use crate::store::conformance::fixture;
+    for (key, object) in fixture() {
+        let path = dir.join(&key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let info = object.info.clone();
+        let metadata = object.metadata.clone();
+        std::fs::write(&path, object.body.into_bytes(u64::MAX).unwrap()).unwrap();
+        if let Some(meta) = metadata {
+            let sidecar = serde_json::json!({
+                "ETag": info.etag,
+                "VersionId": info.version_id,
+                "LastModified": info.last_modified,
+                "Metadata": meta,
+            });
+            std::fs::write(format!("{}.meta.json", path.display()), sidecar.to_string()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn keeps_the_store_contract() {
+    use crate::store::conformance::{check_store, identifiers_kept, BUCKET};
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path());
+    let store = FsStore::new(dir.path(), BUCKET).unwrap();
+    check_store(&store);
+    identifiers_kept(&store);
+}
