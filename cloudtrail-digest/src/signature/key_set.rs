@@ -72,7 +72,7 @@ impl PublicKeySet {
     }
 
     /// Verifies a digest's signature (RSASSA-PKCS1-v1_5 with SHA-256 over its
-    /// [`SigningString`]) with the key its `digestPublicKeyFingerprint` names.
+    /// [`SigningString`](super::SigningString)) with the key its `digestPublicKeyFingerprint` names.
     pub fn verify(
         &self,
         digest: Digest,

@@ -8,7 +8,7 @@ use crate::report::TimeRange;
 
 /// Where the walk finds the public key that signed a digest.
 ///
-/// A [`PublicKeySet`] is one (keys loaded from files); a source backed by CloudTrail's
+/// A [`PublicKeySet`](super::PublicKeySet) is one (keys loaded from files); a source backed by CloudTrail's
 /// `ListPublicKeys` asks the digest's region for the time the digest was signed.
 pub trait KeySource: Send + Sync {
     /// The key with `fingerprint` for digests of `region` signed around `signed_at`.

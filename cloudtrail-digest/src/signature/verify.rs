@@ -68,7 +68,7 @@ pub enum SignatureError {
     UnknownKey(Fingerprint),
     /// The key with that fingerprint is not a loadable RSA key.
     UnloadableKey(Fingerprint),
-    /// The key is larger than [`MAX_KEY_BITS`]: not verified, never called tampered.
+    /// The key is larger than [`MAX_KEY_BITS`](super::MAX_KEY_BITS): not verified, never called tampered.
     KeyTooLarge {
         /// The key's fingerprint.
         fingerprint: Fingerprint,
