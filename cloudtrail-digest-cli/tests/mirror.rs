@@ -93,6 +93,7 @@ fn manifest(dir: &Path) -> Value {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, read top to bottom
 fn a_rerun_resumes_and_never_overwrites_a_differing_file() {
     let rt = support::runtime();
     let dir = cases_dir().join("valid-chain");
@@ -216,6 +217,7 @@ fn a_copied_bucket_verifies_under_its_original_name() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, read top to bottom
 fn a_mirror_keeps_cloudtrails_record_so_the_copy_proves_what_the_bucket_proved() {
     use chrono::TimeZone as _;
     let rt = support::runtime();

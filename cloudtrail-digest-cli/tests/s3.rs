@@ -17,6 +17,7 @@ use support::{
 const LOCAL_ONLY: &[&str] = &["no-sidecars", "key-escaping-root"];
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, read top to bottom
 fn golden_cases_give_the_local_report_over_s3() {
     let rt = support::runtime();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::check::chain::ChainBuilder;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::trail_record::{TrailRecord, TrailRecordSource};
 use crate::limits::Limits;
 use crate::progress::Progress;
@@ -184,7 +184,7 @@ impl Validator {
             .iter()
             .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time));
         if let Some(range) = self.selection.range(ends) {
-            self.keys.prepare(range);
+            self.keys.prepare(range.start, range.end);
         }
         let plan = Plan {
             store: &*self.store,
@@ -222,7 +222,7 @@ impl Validator {
     /// without blocking its executor.
     ///
     /// # Errors
-    /// As [`Validator::run`]; [`crate::Error::Aborted`] if the run's thread panicked.
+    /// As [`Validator::run`]; [`Error::Aborted`] if the run's thread panicked.
     pub async fn run_async(self) -> Result<Report> {
         let (sender, receiver) = futures_channel::oneshot::channel();
         let spawned = std::thread::Builder::new()
@@ -231,11 +231,11 @@ impl Validator {
                 let _ = sender.send(self.run());
             });
         if let Err(e) = spawned {
-            return Err(crate::Error::Aborted(format!("cannot start the run: {e}")));
+            return Err(Error::Aborted(format!("cannot start the run: {e}")));
         }
         receiver
             .await
-            .unwrap_or_else(|_| Err(crate::Error::Aborted("the run's thread panicked".into())))
+            .unwrap_or_else(|_| Err(Error::Aborted("the run's thread panicked".into())))
     }
 
     /// The records given, then those the source reads for the trails not among them.

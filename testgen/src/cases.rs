@@ -919,6 +919,7 @@ fn gap_chain(ctx: &Ctx, case: &mut Case, g: &mut Generator) {
 }
 
 /// Log files no digest lists, and digests deleted where only the logs tell.
+#[allow(clippy::too_many_lines)] // a table of cases, one entry each
 fn coverage_cases(ctx: &Ctx) -> Vec<Case> {
     let mut cases = Vec::new();
     let spec = standard_trail();

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::sync::Mutex;
 
 use cloudtrail_digest::store::{
-    read_bounded, Object, ObjectInfo, Root, RootError, StoreError, SIDECAR_SUFFIX,
+    read_bounded, Body, Object, ObjectInfo, Root, RootError, StoreError, SIDECAR_SUFFIX,
 };
 use cloudtrail_digest::Sha256Hash;
 use serde_json::{json, Value};
@@ -169,27 +169,17 @@ impl Copier<'_> {
             root.create_dir_all(parent)
                 .map_err(|e| at(root, parent, &e))?;
         }
-        // Stream the body into its partial file, hashing it.
-        let partial = format!("{rel}{PARTIAL}");
-        remove_if_there(root, &partial).map_err(|e| at(root, &partial, &e))?;
-        let mut file = root
-            .create_new(&partial)
-            .map_err(|e| at(root, &partial, &e))?;
         let Object {
             body,
             metadata,
             info,
             ..
         } = object;
-        let copied = hash_copy(&mut body.into_reader(), &mut file);
-        drop(file);
-        let (sha256, size) = copied.map_err(|e| {
-            let _ = remove_if_there(root, &partial);
-            format!("cannot copy it: {e}")
-        })?;
-        let sidecar = format!("{rel}{SIDECAR_SUFFIX}");
+        let partial = format!("{rel}{PARTIAL}");
+        let (sha256, size) = self.write_partial(&partial, body)?;
         let sidecar_bytes =
             sidecar_json(metadata.as_ref(), &info, size).map_err(|e| e.to_string())?;
+        let fresh = self.settle(rel, &partial, &sidecar_bytes, &sha256)?;
         let entry = Entry {
             key: key.to_owned(),
             size,
@@ -198,48 +188,81 @@ impl Copier<'_> {
             version_id: info.version_id,
             last_modified: info.last_modified,
         };
-        let fresh = match hash_file(root, rel) {
-            Ok((existing, _)) if existing == sha256 => {
-                remove_if_there(root, &partial).map_err(|e| at(root, &partial, &e))?;
-                let there = root
-                    .open_file_nofollow(&sidecar)
-                    .and_then(|(f, size)| read_bounded(f, size, MAX_SIDECAR));
-                match there {
-                    Ok(s) if s == sidecar_bytes => false,
-                    Ok(_) => {
-                        return Err(format!(
-                            "{} exists and holds other metadata than the bucket now has: not overwritten",
-                            root.path().join(&sidecar).display()
-                        ))
-                    }
-                    Err(RootError::NotFound) => {
-                        write_atomically(root, &sidecar, &sidecar_bytes)
-                            .map_err(|e| at(root, &sidecar, &e))?;
-                        true
-                    }
-                    Err(e) => return Err(at(root, &sidecar, &e)),
-                }
+        Ok((entry, fresh))
+    }
+
+    /// Streams a body into its partial file, hashing it.
+    fn write_partial(&self, partial: &str, body: Body) -> Result<(Sha256Hash, u64), String> {
+        let root = self.root;
+        remove_if_there(root, partial).map_err(|e| at(root, partial, &e))?;
+        let mut file = root
+            .create_new(partial)
+            .map_err(|e| at(root, partial, &e))?;
+        let copied = hash_copy(&mut body.into_reader(), &mut file);
+        drop(file);
+        copied.map_err(|e| {
+            let _ = remove_if_there(root, partial);
+            format!("cannot copy it: {e}")
+        })
+    }
+
+    /// Puts the partial file under its real name, sidecar first, unless the same object is
+    /// there already (then only a missing sidecar is written); returns whether anything
+    /// was written. A differing file or sidecar is an error, never replaced.
+    fn settle(
+        &self,
+        rel: &str,
+        partial: &str,
+        sidecar_bytes: &[u8],
+        sha256: &Sha256Hash,
+    ) -> Result<bool, String> {
+        let root = self.root;
+        let sidecar = format!("{rel}{SIDECAR_SUFFIX}");
+        match hash_file(root, rel) {
+            Ok((existing, _)) if existing == *sha256 => {
+                remove_if_there(root, partial).map_err(|e| at(root, partial, &e))?;
+                self.keep_sidecar(&sidecar, sidecar_bytes)
             }
             Ok((existing, _)) => {
-                let _ = remove_if_there(root, &partial);
-                return Err(format!(
+                let _ = remove_if_there(root, partial);
+                Err(format!(
                     "{} exists and differs from the bucket (SHA-256 {existing} here, {sha256} there): not overwritten",
                     root.path().join(rel).display()
-                ));
+                ))
             }
             Err(RootError::NotFound) => {
                 // Sidecar first: an object under its real name always has its metadata.
-                write_atomically(root, &sidecar, &sidecar_bytes)
+                write_atomically(root, &sidecar, sidecar_bytes)
                     .map_err(|e| at(root, &sidecar, &e))?;
-                root.rename(&partial, rel).map_err(|e| at(root, rel, &e))?;
-                true
+                root.rename(partial, rel).map_err(|e| at(root, rel, &e))?;
+                Ok(true)
             }
             Err(e) => {
-                let _ = remove_if_there(root, &partial);
-                return Err(at(root, rel, &e));
+                let _ = remove_if_there(root, partial);
+                Err(at(root, rel, &e))
             }
-        };
-        Ok((entry, fresh))
+        }
+    }
+
+    /// Beside an object already there: its sidecar as the bucket has it, written if
+    /// missing; returns whether it was written. Other metadata is an error.
+    fn keep_sidecar(&self, sidecar: &str, bytes: &[u8]) -> Result<bool, String> {
+        let root = self.root;
+        let there = root
+            .open_file_nofollow(sidecar)
+            .and_then(|(f, size)| read_bounded(f, size, MAX_SIDECAR));
+        match there {
+            Ok(s) if s == bytes => Ok(false),
+            Ok(_) => Err(format!(
+                "{} exists and holds other metadata than the bucket now has: not overwritten",
+                root.path().join(sidecar).display()
+            )),
+            Err(RootError::NotFound) => {
+                write_atomically(root, sidecar, bytes).map_err(|e| at(root, sidecar, &e))?;
+                Ok(true)
+            }
+            Err(e) => Err(at(root, sidecar, &e)),
+        }
     }
 }
 

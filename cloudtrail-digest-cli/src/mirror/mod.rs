@@ -74,28 +74,12 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         .aws
         .trail_records()
         .records(&chains.iter().collect::<Vec<_>>());
-    let copier = copy::Copier {
-        root: &root,
-        done: Mutex::new(copy::Done::default()),
-    };
-    for batch in keys.chunks(BATCH) {
-        let requests: Vec<(&str, &str)> = batch
-            .iter()
-            .map(|k| (bucket.as_str(), k.as_str()))
-            .collect();
-        store.get_each(&requests, &|i, result| {
-            copier.one(batch[i].as_str(), result);
-        });
-    }
     let copy::Done {
         mut entries,
         failed,
         copied,
         present,
-    } = copier
-        .done
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    } = copy_all(&store, &bucket, &keys, &root);
     if let Some(earlier) = earlier {
         let fetched: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
         entries.extend(kept(&root, earlier, &fetched));
@@ -125,12 +109,37 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
     let bytes = serde_json::to_vec_pretty(&manifest)?;
     copy::write_atomically(&root, MANIFEST, &bytes)
         .with_context(|| format!("cannot write {}", root.path().join(MANIFEST).display()))?;
+    report(&manifest, &root, copied, present)?;
+    Ok(if manifest.complete { 0 } else { 2 })
+}
+
+/// Fetches every key, many in flight, and copies each into `root` as it arrives.
+fn copy_all(store: &impl ObjectStore, bucket: &str, keys: &[String], root: &Root) -> copy::Done {
+    let copier = copy::Copier {
+        root,
+        done: Mutex::new(copy::Done::default()),
+    };
+    for batch in keys.chunks(BATCH) {
+        let requests: Vec<(&str, &str)> = batch.iter().map(|k| (bucket, k.as_str())).collect();
+        store.get_each(&requests, &|i, result| {
+            copier.one(batch[i].as_str(), result);
+        });
+    }
+    copier
+        .done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Says what was not copied (on stderr) and what was (on stdout).
+fn report(manifest: &Manifest, root: &Root, copied: u64, present: u64) -> Result<()> {
+    let bucket = &manifest.bucket;
     let mut err = std::io::stderr().lock();
     for n in &manifest.not_copied {
         writeln!(
             err,
             "Not copied\ts3://{}/{}\t{}",
-            sanitize(&bucket),
+            sanitize(bucket),
             sanitize(&n.key),
             sanitize(&n.reason)
         )?;
@@ -139,13 +148,13 @@ pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
         crate::output::Stdout::new(),
         "{} objects of s3://{}: {} copied, {} already present; {} not copied. Manifest: {}",
         manifest.objects.len() + manifest.not_copied.len(),
-        sanitize(&bucket),
+        sanitize(bucket),
         copied,
         present,
         manifest.not_copied.len(),
         sanitize(&root.path().join(MANIFEST).display().to_string())
     )?;
-    Ok(if manifest.complete { 0 } else { 2 })
+    Ok(())
 }
 
 /// The objects an earlier run copied and this one did not fetch (another region, another

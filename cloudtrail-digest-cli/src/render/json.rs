@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use cloudtrail_digest::report::Report;
 use serde::Serialize;
 
-use super::Inputs;
+use super::inputs::Inputs;
 
 /// The report with the exit code it gave and what the run read.
 #[derive(Serialize)]

@@ -6,12 +6,13 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 use cloudtrail_digest::report::{
-    ChainReport, Counts, CoverageState, DigestStatus, LocationReport, Notice, Report, Severity,
+    ChainReport, Counts, CoverageState, DigestOutcome, DigestStatus, LocationReport, Notice,
+    Report, Severity,
 };
 
+use super::inputs::Inputs;
 use super::sanitize::sanitize;
 use super::verdict;
-use super::Inputs;
 
 fn display(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -200,51 +201,69 @@ fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io
     )?;
     lines.last_double_space = false;
     for digest in &chain.digests {
-        let kind = if digest.backfill {
-            "(backfill) Digest file"
-        } else {
-            "Digest file"
-        };
+        digest_text(report, chain, digest, lines)?;
+    }
+    notices_text(chain, lines)?;
+    moved_hint(chain, lines)?;
+    summary(chain, lines)
+}
+
+/// A digest's line (or one per finding), its log files' lines, and the gap it starts.
+fn digest_text(
+    report: &Report,
+    chain: &ChainReport,
+    digest: &DigestOutcome,
+    lines: &mut Lines<'_>,
+) -> io::Result<()> {
+    let kind = if digest.backfill {
+        "(backfill) Digest file"
+    } else {
+        "Digest file"
+    };
+    let message = file_line(
+        kind,
+        &digest.bucket,
+        &digest.key,
+        &verdict::digest(&digest.status),
+    );
+    let valid = digest.status == DigestStatus::Valid;
+    if !valid || digest.findings.is_empty() {
+        lines.status(&message, !valid)?;
+    }
+    for finding in &digest.findings {
+        let words = format!("INVALID: {finding}");
+        let message = file_line(kind, &digest.bucket, &digest.key, &words);
+        lines.status(&message, true)?;
+    }
+    for log in &digest.logs {
         let message = file_line(
-            kind,
-            &digest.bucket,
-            &digest.key,
-            &verdict::digest(&digest.status),
+            "Log file",
+            &log.bucket,
+            &log.key,
+            &verdict::log(&log.status),
         );
-        let valid = digest.status == DigestStatus::Valid;
-        if !valid || digest.findings.is_empty() {
-            lines.status(&message, !valid)?;
-        }
-        for finding in &digest.findings {
-            let words = format!("INVALID: {finding}");
-            let message = file_line(kind, &digest.bucket, &digest.key, &words);
-            lines.status(&message, true)?;
-        }
-        for log in &digest.logs {
-            let message = file_line(
-                "Log file",
-                &log.bucket,
-                &log.key,
-                &verdict::log(&log.status),
-            );
-            lines.status(&message, log.status.severity() != Severity::Valid)?;
-        }
-        for notice in &chain.notices {
-            if let Notice::Gap { backfill, from, to } = notice {
-                if *backfill == digest.backfill && Some(*to) == digest.start_time {
-                    let prefix = if *backfill { "(backfill) " } else { "" };
-                    // The reference's line, unless log files of the gap say otherwise.
-                    let unlisted = unlisted_between(report, chain, *from, *to);
-                    let (from, to) = (display(*from), display(*to));
-                    let message = match unlisted {
-                        0 => format!("{prefix}No log files were delivered by CloudTrail between {from} and {to}"),
-                        n => format!("{prefix}{n} log files were delivered between {from} and {to} while no digest covers them: not covered"),
-                    };
-                    lines.status(&message, true)?;
-                }
+        lines.status(&message, log.status.severity() != Severity::Valid)?;
+    }
+    for notice in &chain.notices {
+        if let Notice::Gap { backfill, from, to } = notice {
+            if *backfill == digest.backfill && Some(*to) == digest.start_time {
+                let prefix = if *backfill { "(backfill) " } else { "" };
+                // The reference's line, unless log files of the gap say otherwise.
+                let unlisted = unlisted_between(report, chain, *from, *to);
+                let (from, to) = (display(*from), display(*to));
+                let message = match unlisted {
+                    0 => format!("{prefix}No log files were delivered by CloudTrail between {from} and {to}"),
+                    n => format!("{prefix}{n} log files were delivered between {from} and {to} while no digest covers them: not covered"),
+                };
+                lines.status(&message, true)?;
             }
         }
     }
+    Ok(())
+}
+
+/// The chain's notices of digests missing or deleted.
+fn notices_text(chain: &ChainReport, lines: &mut Lines<'_>) -> io::Result<()> {
     for notice in &chain.notices {
         match notice {
             Notice::MissingDigests { backfill, from, to } => {
@@ -271,8 +290,7 @@ fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io
             _ => {}
         }
     }
-    moved_hint(chain, lines)?;
-    summary(chain, lines)
+    Ok(())
 }
 
 /// When every digest of a chain says it was written to one other bucket, DIR is most

@@ -10,9 +10,9 @@ use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::primitives::DateTime as AwsTime;
 use chrono::{DateTime, Duration, Utc};
 
-use super::Aws;
+use super::api::CloudTrailApi;
 use crate::format::hex::Fingerprint;
-use crate::report::TimeRange;
+use crate::format::time::display;
 use crate::signature::{KeySource, PublicKey, PublicKeySet, Validity};
 
 /// The most pages one `ListPublicKeys` may take (a key lasts about a month: years of keys
@@ -26,15 +26,15 @@ const END_MARGIN: Duration = Duration::hours(2);
 /// A [`KeySource`] asking CloudTrail `ListPublicKeys`.
 #[derive(Debug)]
 pub struct CloudTrailKeys {
-    aws: Aws,
+    aws: CloudTrailApi,
     /// The run's range, once told ([`KeySource::prepare`]).
-    range: Mutex<Option<TimeRange>>,
+    range: Mutex<Option<(DateTime<Utc>, DateTime<Utc>)>>,
     /// Keys per region, or why they could not be had: each region is asked once.
     cache: Mutex<HashMap<String, Result<PublicKeySet, String>>>,
 }
 
 impl CloudTrailKeys {
-    pub(super) fn new(aws: Aws) -> Self {
+    pub(super) fn new(aws: CloudTrailApi) -> Self {
         Self {
             aws,
             range: Mutex::new(None),
@@ -109,8 +109,8 @@ impl CloudTrailKeys {
         if keys.is_empty() {
             return Err(format!(
                 "no public keys found between {} and {}",
-                start.format("%Y-%m-%dT%H:%M:%SZ"),
-                end.format("%Y-%m-%dT%H:%M:%SZ")
+                display(start),
+                display(end)
             ));
         }
         Ok(keys)
@@ -119,7 +119,7 @@ impl CloudTrailKeys {
     /// The range asked for first: the run's, else the hour around `signed_at`.
     fn first_range(&self, signed_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         match self.range.lock().ok().and_then(|r| *r) {
-            Some(r) => (r.start, r.end + END_MARGIN),
+            Some((start, end)) => (start, end + END_MARGIN),
             None => (
                 signed_at - Duration::hours(1),
                 signed_at + Duration::hours(1),
@@ -193,9 +193,9 @@ impl KeySource for CloudTrailKeys {
         Ok(set.get(fingerprint).cloned())
     }
 
-    fn prepare(&self, range: TimeRange) {
+    fn prepare(&self, start: DateTime<Utc>, end: DateTime<Utc>) {
         if let Ok(mut r) = self.range.lock() {
-            *r = Some(range);
+            *r = Some((start, end));
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::format::digest_file::LogFileEntry;
 use crate::format::gzip::{self, GzipError};
 use crate::format::hex::Sha256Hash;
 use crate::report::{FormatProblem, LogStatus, UncheckedReason};
-use crate::store::{Body, StoreError};
+use crate::store::body::Body;
+use crate::store::object::StoreError;
 
 /// Reusable state for [`check_log_bytes`]: the inflater and its buffer.
 pub type Scratch = gzip::Inflater;

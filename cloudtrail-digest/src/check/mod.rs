@@ -9,7 +9,7 @@ pub(crate) mod log_hash;
 pub(crate) mod tail;
 
 use crate::report::UncheckedReason;
-use crate::store::{StoreError, StoreErrorKind};
+use crate::store::object::{StoreError, StoreErrorKind};
 
 /// What a failed read says about a file: `None` when it does not exist (an integrity
 /// finding), else why it is unchecked, never valid and never tampered.

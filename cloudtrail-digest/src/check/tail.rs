@@ -20,7 +20,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::check::coverage::reason_of;
 use crate::format::trail_record::{Bearing, TrailRecord};
 use crate::report::{CoverageReason, CoverageSpan, CoverageState, DeletionEvidence};
-use crate::run::walk::MAX_INFERRED;
+
+/// The most missing hours of one gap reported one by one (ten years).
+pub(crate) const MAX_INFERRED: usize = 24 * 3653;
 
 /// How long after its end a digest is due: CloudTrail delivers digests about hourly, and a
 /// delivery may lag.
@@ -154,20 +156,8 @@ pub(crate) fn tail(f: &Facts<'_>) -> Tail {
         let proven = within && f.due(to) && proof.as_ref().is_some_and(|(p, _)| to + OVERDUE <= *p);
         windows += 1;
         if windows > MAX_INFERRED {
-            // Ten years of hours: the rest is one span (and one notice, if proven).
-            if proven {
-                let last = proof.as_ref().map_or(to, |(p, _)| *p - OVERDUE);
-                out.rest = Some((to, last));
-            }
-            let state = if f.due(to) {
-                CoverageState::NotCovered
-            } else {
-                CoverageState::Pending
-            };
-            let reason = (state == CoverageState::NotCovered)
-                .then(|| f.reason(from, to))
-                .flatten();
-            push(&mut out.annotations, from, reach, state, reason);
+            let last_proven = proof.as_ref().map(|(p, _)| *p - OVERDUE).filter(|_| proven);
+            the_rest(f, (from, to), reach, last_proven, &mut out);
             break;
         }
         if proven {
@@ -201,6 +191,30 @@ pub(crate) fn tail(f: &Facts<'_>) -> Tail {
     out.missing.reverse();
     out.reach = f.end.is_none().then_some(reach);
     out
+}
+
+/// Past [`MAX_INFERRED`] windows (ten years of hours), from the window `from`-`to` to
+/// `reach`: one span, and one notice of the digests missing up to `last_proven` if they
+/// are proven missing.
+fn the_rest(
+    f: &Facts<'_>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    reach: DateTime<Utc>,
+    last_proven: Option<DateTime<Utc>>,
+    out: &mut Tail,
+) {
+    if let Some(last) = last_proven {
+        out.rest = Some((to, last.max(to)));
+    }
+    let state = if f.due(to) {
+        CoverageState::NotCovered
+    } else {
+        CoverageState::Pending
+    };
+    let reason = (state == CoverageState::NotCovered)
+        .then(|| f.reason(from, to))
+        .flatten();
+    push(&mut out.annotations, from, reach, state, reason);
 }
 
 /// Appends an annotation, merged into the last one when it continues it.

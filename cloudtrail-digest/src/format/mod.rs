@@ -5,4 +5,5 @@ pub(crate) mod digest_file;
 pub(crate) mod gzip;
 pub(crate) mod hex;
 pub(crate) mod key_name;
+pub(crate) mod time;
 pub(crate) mod trail_record;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::severity::Severity;
-use super::time;
+use crate::format::time::display as time;
 
 /// The state of a span of a chain's timeline, from best to worst: where windows overlap,
 /// the timeline takes the greatest (the order of the variants is the order of `Ord`).

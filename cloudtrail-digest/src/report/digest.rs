@@ -8,7 +8,7 @@ use super::log::LogOutcome;
 use super::reason::{FormatProblem, UncheckedReason, UnverifiedReason};
 use super::severity::{Counts, Severity};
 use crate::format::hex::{Fingerprint, Sha256Hash};
-use crate::store::ObjectInfo;
+use crate::store::object::ObjectInfo;
 
 /// Where the signature of a digest came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

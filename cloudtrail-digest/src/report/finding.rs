@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::format::hex::Sha256Hash;
+use crate::format::time::display as time;
 
 /// An integrity finding about a digest beyond its signature verdict: checks the reference
 /// does not make (spec section 6). A digest with a finding counts as invalid.
@@ -116,10 +117,6 @@ pub enum Finding {
         /// The digest that listed it first.
         first_listed_in: String,
     },
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The finding in words.

@@ -9,12 +9,14 @@ use super::chain::{ChainReport, Notice};
 use super::coverage::{CoverageSpan, CoverageState};
 use super::digest::DigestStatus;
 use super::finding::Finding;
-use super::location::{DeletionEvidence, LocationReport, NotChecked, UnlistedStatus};
+use super::location::{
+    DeletionEvidence, ListingFailure, LocationReport, NotChecked, UnlistedStatus, UnrecognizedKey,
+};
 use super::log::LogStatus;
 use super::severity::Severity;
-use super::{ListingFailure, UnrecognizedKey};
+
 use crate::format::key_name::{ChainId, Location};
-use crate::store::StoreErrorKind;
+use crate::store::object::StoreErrorKind;
 
 /// One thing that is not verified: what it is about and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

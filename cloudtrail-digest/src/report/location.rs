@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::severity::Severity;
-use super::time;
 use crate::format::key_name::Location;
-use crate::store::StoreErrorKind;
+use crate::format::time::display as time;
+use crate::store::object::StoreErrorKind;
 
 /// The log files of one location (account and region) and what no digest accounts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

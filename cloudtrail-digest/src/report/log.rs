@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::reason::{FormatProblem, UncheckedReason};
 use super::severity::Severity;
 use crate::format::hex::Sha256Hash;
-use crate::store::ObjectInfo;
+use crate::store::object::ObjectInfo;
 
 /// The verdict on a log file a verified digest lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::digest_file::DigestFormatError;
 use crate::format::gzip::GzipError;
 use crate::format::hex::Fingerprint;
-use crate::store::{StoreError, StoreErrorKind};
+use crate::store::object::{StoreError, StoreErrorKind};
 
 /// What is wrong with the format of a digest or log file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

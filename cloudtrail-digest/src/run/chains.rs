@@ -4,7 +4,8 @@
 use chrono::Duration;
 
 use super::log_batch::LogChecker;
-use super::walk::{ChainWalker, Listed};
+use super::read_ahead::Listed;
+use super::walk::ChainWalker;
 use super::Plan;
 use crate::check::chain::ChainBuilder;
 use crate::check::listed::ListedLogs;

@@ -157,6 +157,7 @@ mod tests {
     use cloudtrail_digest_testgen::{Generator, Hour, TestKey, Tree};
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one scenario, read top to bottom
     fn batches_keep_the_walk_order_and_each_digest_gets_its_own_verdicts() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/keys");
         let key = TestKey::load(&dir, 1).unwrap();

@@ -5,9 +5,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::walk::Listed;
+use chrono::{DateTime, Utc};
+
 use crate::limits::Limits;
 use crate::store::{collect_each, skipped, Object, ObjectStore, StoreError};
+
+/// A listed digest key and the end time its name gives.
+pub(crate) type Listed = (String, DateTime<Utc>);
 
 /// A digest fetched, or fetched ahead and dropped to stay within the byte budget.
 enum Fetched {

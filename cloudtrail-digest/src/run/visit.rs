@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::walk::ChainWalker;
 use crate::check::digest::{self as checks, SuccessorClaim};
 use crate::check::unchecked;
-use crate::format::digest_file::{parse_time, Digest, PreviousDigest, MAX_DIGEST_BYTES};
+use crate::format::digest_file::{Digest, PreviousDigest, MAX_DIGEST_BYTES};
 use crate::format::hex::Signature;
-use crate::format::key_name::DigestKey;
+use crate::format::key_name::{ChainId, DigestKey};
+use crate::format::time::parse as parse_time;
 use crate::report::{
     DigestOutcome, DigestStatus, Finding, FormatProblem, SignatureSource, UncheckedReason,
     UnverifiedReason,
 };
+use crate::signature::KeySource;
 use crate::signature::{SignatureError, Validity, VerifiedDigest};
-use crate::store::{Object, ObjectStore, StoreError};
+use crate::store::{Object, StoreError};
 
 /// The largest digest object read: a stored digest larger than the largest inflated one
 /// is no digest.
@@ -52,7 +53,14 @@ pub(crate) struct Visit {
     pub(crate) on_successor: Vec<Finding>,
 }
 
-impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
+/// What a walk visits digests with: the keys, the chain, and which kind of digest.
+pub(crate) struct Visitor<'a> {
+    pub(crate) keys: &'a dyn KeySource,
+    pub(crate) chain: &'a ChainId,
+    pub(crate) backfill: bool,
+}
+
+impl Visitor<'_> {
     /// Visits one digest: reads and parses it, checks that it sits where its JSON says it
     /// was written, takes the findings on it and its link, and verifies its signature.
     pub(crate) fn visit(

@@ -11,22 +11,17 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::read_ahead::{ReadAhead, Source};
-use super::visit::{Link, Next};
+use super::read_ahead::{Listed, ReadAhead, Source};
+use super::visit::{Link, Next, Visit, Visitor};
 use crate::check::chain::inferred_missing;
 use crate::check::digest as checks;
 use crate::check::listed::ListedLogs;
+use crate::check::tail::MAX_INFERRED;
 use crate::format::key_name::{ChainId, DigestKey};
 use crate::limits::Limits;
 use crate::report::{DigestOutcome, DigestStatus, Notice};
 use crate::signature::{KeySource, VerifiedDigest};
 use crate::store::ObjectStore;
-
-/// The most missing hours of one gap reported one by one (ten years).
-pub(crate) const MAX_INFERRED: usize = 24 * 3653;
-
-/// A listed digest key and the end time its name gives.
-pub(crate) type Listed = (String, DateTime<Utc>);
 
 /// Receives each outcome of a walk, newest first, with the verified digest if it verified.
 pub(crate) type Sink<'s> = dyn FnMut(DigestOutcome, Option<VerifiedDigest>) + 's;
@@ -115,13 +110,9 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         // that cannot be verified) resumes at the next older listed digest instead.
         let mut visited: HashSet<(String, String)> = HashSet::new();
         while self.start <= last_start {
-            let object = walk.ahead.read(&source, &bucket, &key, &listed);
-            let mut visit = self.visit(&bucket, &key, object, link.take());
-            if let Some(verified) = &visit.verified {
-                let url = format!("s3://{bucket}/{key}");
-                let found = checks::entry_findings(verified, url, self.chain, listed_logs);
-                visit.outcome.findings.extend(found);
-            }
+            let at = (bucket.as_str(), key.as_str());
+            let mut visit =
+                self.visit_one(&mut walk, &source, at, &listed, link.take(), listed_logs);
             visited.insert((bucket.clone(), key.clone()));
             if let Some(start) = visit.outcome.start_time.filter(|_| visit.follows()) {
                 last_start = start;
@@ -158,6 +149,34 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
         walk.notices
     }
 
+    /// Reads and visits one digest, with the findings on the log files it lists.
+    fn visit_one(
+        &self,
+        walk: &mut Walk<'_, '_>,
+        source: &Source<'_, S>,
+        (bucket, key): (&str, &str),
+        listed: &[Listed],
+        link: Option<Link>,
+        listed_logs: &mut ListedLogs,
+    ) -> Visit {
+        let object = walk.ahead.read(source, bucket, key, listed);
+        let mut visit = self.visitor().visit(bucket, key, object, link);
+        if let Some(verified) = &visit.verified {
+            let url = format!("s3://{bucket}/{key}");
+            let found = checks::entry_findings(verified, url, self.chain, listed_logs);
+            visit.outcome.findings.extend(found);
+        }
+        visit
+    }
+
+    fn visitor(&self) -> Visitor<'_> {
+        Visitor {
+            keys: self.keys,
+            chain: self.chain,
+            backfill: self.backfill,
+        }
+    }
+
     /// Crosses from a digest the walk cannot follow back to the next older listed one,
     /// ending at `older_end`: a gap after a starting digest, else digests missing between.
     fn cross(
@@ -189,7 +208,9 @@ impl<S: ObjectStore + ?Sized> ChainWalker<'_, S> {
     ) {
         for (key, end) in all_listed.into_iter().rev() {
             if end >= self.start && !visited.contains(&(self.bucket.to_owned(), key.clone())) {
-                let outcome = self.outcome(self.bucket, &key, DigestStatus::OffChain, Some(end));
+                let outcome =
+                    self.visitor()
+                        .outcome(self.bucket, &key, DigestStatus::OffChain, Some(end));
                 (walk.sink)(outcome, None);
             }
         }

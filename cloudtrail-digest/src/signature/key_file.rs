@@ -4,8 +4,8 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeZone as _, Utc};
 use serde_json::Value;
 
+use super::key_set::PublicKeySet;
 use super::public_key::{PublicKey, Unusable, Validity, MAX_KEY_BITS};
-use super::PublicKeySet;
 use crate::format::hex::Fingerprint;
 
 /// Why a key file could not be loaded. The key file is named by the caller.
@@ -189,7 +189,7 @@ fn parse_validity_time(value: &Value) -> Option<DateTime<Utc>> {
             #[allow(clippy::cast_possible_truncation)]
             Utc.timestamp_opt(secs.floor() as i64, 0).single()
         }
-        Value::String(s) => crate::format::digest_file::parse_time(s).or_else(|| {
+        Value::String(s) => crate::format::time::parse(s).or_else(|| {
             chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
                 .ok()
                 .map(|t| t.and_utc())

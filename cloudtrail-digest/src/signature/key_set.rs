@@ -10,6 +10,7 @@ use super::public_key::PublicKey;
 use super::verify::{SignatureError, VerifiedDigest};
 use crate::format::digest_file::Digest;
 use crate::format::hex::{Fingerprint, Signature};
+use crate::format::time::display;
 
 /// Public keys, found by any fingerprint that names them.
 #[derive(Debug, Clone, Default)]
@@ -114,7 +115,7 @@ impl KeySource for PublicKeySet {
         if !self.keys.iter().any(|k| k.covers(region, signed_at)) {
             return Err(format!(
                 "no public key in the given key files for region {region} is valid at {}: give keys covering that time",
-                signed_at.format("%Y-%m-%dT%H:%M:%SZ")
+                display(signed_at)
             ));
         }
         Ok(None)

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 
 use super::public_key::PublicKey;
 use crate::format::hex::Fingerprint;
-use crate::report::TimeRange;
 
 /// Where the walk finds the public key that signed a digest.
 ///
@@ -22,9 +21,9 @@ pub trait KeySource: Send + Sync {
         signed_at: DateTime<Utc>,
     ) -> Result<Option<PublicKey>, String>;
 
-    /// Called once before the walk with the range the run validates, so that a source
-    /// asking a service can ask for that range at once. Default: nothing.
-    fn prepare(&self, range: TimeRange) {
-        let _ = range;
+    /// Called once before the walk with the range the run validates (`start` to `end`),
+    /// so that a source asking a service can ask for that range at once. Default: nothing.
+    fn prepare(&self, start: DateTime<Utc>, end: DateTime<Utc>) {
+        let _ = (start, end);
     }
 }

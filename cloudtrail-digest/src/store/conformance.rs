@@ -17,7 +17,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Object, ObjectInfo, ObjectStore, StoreErrorKind};
+use super::object::{Object, ObjectInfo, StoreErrorKind};
+use super::object_store::ObjectStore;
 
 /// The bucket the store under test holds the fixture in.
 pub const BUCKET: &str = "conformance-bucket";

@@ -1,6 +1,7 @@
 //! A copy of a bucket presented under the original's name.
 
-use super::{Listing, Object, ObjectStore, StoreError};
+use super::object::{Listing, Object, StoreError};
+use super::object_store::ObjectStore;
 
 /// Presents a bucket that holds a copy of another under the original's name: requests for
 /// `original` are served from `actual` of the inner store. Validating with `original` as

@@ -14,11 +14,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::body::{Body, STREAM_ABOVE};
+use super::object::{ListProblem, Listing, Object, ObjectInfo, StoreError, StoreErrorKind};
+use super::object_store::ObjectStore;
 use super::root::{read_bounded, Dir, EntryKind, Root, RootError};
-use super::{
-    Body, ListProblem, Listing, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind,
-    STREAM_ABOVE,
-};
 
 /// The suffix of metadata sidecar files.
 pub const SIDECAR_SUFFIX: &str = ".meta.json";

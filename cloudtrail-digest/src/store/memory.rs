@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Body, Listing, Object, ObjectInfo, ObjectStore, StoreError, StoreErrorKind};
+use super::body::Body;
+use super::object::{Listing, Object, ObjectInfo, StoreError, StoreErrorKind};
+use super::object_store::ObjectStore;
 
 /// An object as a [`MemoryStore`] holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

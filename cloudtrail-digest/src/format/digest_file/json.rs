@@ -8,8 +8,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{parse_time, DigestFormatError, LogFileEntry};
+use super::model::{DigestFormatError, LogFileEntry};
 use crate::format::hex::Sha256Hash;
+use crate::format::time::parse as parse_time;
 
 /// A member's value as far as a digest field cares: a string, null, or anything else.
 pub(super) enum Scalar {

@@ -12,97 +12,19 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
 use bytes::Bytes;
 use md5::Digest as _;
 
-use super::S3Store;
-use crate::store::{Body, Object, ObjectInfo, StoreError, StoreErrorKind};
+use super::failure::{other, store_error, Failure, Retry};
+use super::store::S3Store;
+use crate::store::body::Body;
+use crate::store::object::{Object, ObjectInfo, StoreError};
 
 /// Bodies up to this size are collected in memory; larger ones are read as they arrive.
 pub(super) const INLINE_BODY: u64 = 1024 * 1024;
-
-/// A failed request, and whether trying it again may help.
-pub(super) struct Failure {
-    pub(super) error: StoreError,
-    pub(super) retry: Retry,
-}
-
-/// Whether and how a failure is tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Retry {
-    /// It is an answer: not found, access denied, a bad request.
-    No,
-    /// Transport: a timeout, a dropped connection, a body cut short, a bare 404.
-    Transport,
-    /// S3 asked to slow down.
-    Throttled,
-}
-
-fn other(reason: String, retry: Retry) -> Failure {
-    Failure {
-        error: StoreError::new(StoreErrorKind::Other, reason),
-        retry,
-    }
-}
-
-/// What an SDK error means. `NoSuchKey` alone is "not found".
-pub(super) fn store_error<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Failure
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let code = e.as_service_error().and_then(ProvideErrorMetadata::code);
-    let status = e.raw_response().map(|r| r.status().as_u16());
-    let kind = match code {
-        Some("NoSuchKey") => StoreErrorKind::NotFound,
-        Some(
-            "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch",
-        ) => StoreErrorKind::AccessDenied,
-        _ => StoreErrorKind::Other,
-    };
-    let bare_404 = status == Some(404) && !matches!(code, Some("NoSuchKey" | "NoSuchBucket"));
-    let throttled = matches!(
-        code,
-        Some(
-            "SlowDown"
-                | "Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "TooManyRequests"
-                | "RequestThrottled"
-        )
-    ) || matches!(status, Some(429 | 503));
-    let transport = bare_404
-        || matches!(status, Some(500 | 502 | 504))
-        || matches!(
-            e,
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
-        );
-    let reason = match (
-        code,
-        e.as_service_error().and_then(ProvideErrorMetadata::message),
-    ) {
-        _ if bare_404 => {
-            "HTTP 404 without NoSuchKey (a proxy or load balancer?): not proof that the object is absent".to_owned()
-        }
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
-    };
-    let retry = if throttled {
-        Retry::Throttled
-    } else if transport {
-        Retry::Transport
-    } else {
-        Retry::No
-    };
-    Failure {
-        error: StoreError::new(kind, reason),
-        retry,
-    }
-}
 
 /// How many times a request is made when its failure is transport.
 const ATTEMPTS: u32 = 3;

@@ -1,0 +1,133 @@
+//! The verdicts of a whole run, with its totals, issues and verdict derived from them.
+
+use serde::{Deserialize, Serialize};
+
+use super::chain::ChainReport;
+use super::issue::{self, Issue};
+use super::location::{ListingFailure, LocationReport, UnlistedStatus, UnrecognizedKey};
+use super::severity::{Counts, Severity};
+use crate::format::trail_record::TrailRecord;
+
+/// The version of the report's shape. It changes when a field is removed or changes
+/// meaning; new fields and new variants of `#[non_exhaustive]` enums do not change it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The verdicts of a whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Report {
+    /// [`SCHEMA_VERSION`] of the library that wrote it.
+    pub schema_version: u32,
+    /// The version of the library that wrote it.
+    pub tool_version: String,
+    /// The bucket validated.
+    pub bucket: String,
+    /// The worst severity of the run: the worst of [`Report::issues`], else valid.
+    pub severity: Severity,
+    /// Counts over the whole run.
+    pub totals: Totals,
+    /// Everything that is not verified, with its object and reason.
+    pub issues: Vec<Issue>,
+    /// One report per chain, ordered by chain.
+    pub chains: Vec<ChainReport>,
+    /// The log files of each location, with those no digest lists.
+    pub locations: Vec<LocationReport>,
+    /// Keys under a `CloudTrail-Digest/` or `CloudTrail/` folder that are not digest or
+    /// log keys, and entries a listing returned outside the prefix asked for.
+    pub unrecognized_keys: Vec<UnrecognizedKey>,
+    /// Listings that failed: what they should have listed is unchecked.
+    pub listing_failures: Vec<ListingFailure>,
+    /// CloudTrail's records of the trails, as given to the run.
+    pub trail_records: Vec<TrailRecord>,
+}
+
+/// Counts over a whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Totals {
+    /// Digest chains validated.
+    pub chains: u64,
+    /// Digest files (standard and backfill, missing ones inferred included), by verdict.
+    pub digests: Counts,
+    /// Every log file, listed by a digest or found in a log folder: listed ones by their
+    /// verdict; those no digest lists as injected (invalid), unchecked, not covered
+    /// (unverified) or pending.
+    pub log_files: Counts,
+}
+
+impl Totals {
+    fn of(chains: &[ChainReport], locations: &[LocationReport]) -> Self {
+        let mut totals = Self {
+            chains: chains.len() as u64,
+            ..Self::default()
+        };
+        for chain in chains {
+            totals.digests.merge(&chain.digest_counts);
+            totals.digests.merge(&chain.backfill_digest_counts);
+            totals.log_files.merge(&chain.log_counts);
+        }
+        for log in locations.iter().flat_map(|l| &l.unlisted) {
+            match log.status {
+                UnlistedStatus::Pending => totals.log_files.pending += 1,
+                status => totals.log_files.add(status.severity()),
+            }
+        }
+        totals
+    }
+}
+
+/// What a run found, before the report's totals and issues are derived from it.
+pub(crate) struct Parts {
+    pub(crate) bucket: String,
+    pub(crate) chains: Vec<ChainReport>,
+    pub(crate) locations: Vec<LocationReport>,
+    pub(crate) unrecognized_keys: Vec<UnrecognizedKey>,
+    pub(crate) listing_failures: Vec<ListingFailure>,
+    pub(crate) trail_records: Vec<TrailRecord>,
+}
+
+impl Report {
+    /// The report of what a run found, with its totals, issues and severity.
+    pub(crate) fn new(parts: Parts) -> Self {
+        let Parts {
+            bucket,
+            chains,
+            locations,
+            unrecognized_keys,
+            listing_failures,
+            trail_records,
+        } = parts;
+        let issues = issue::collect(
+            &bucket,
+            &chains,
+            &locations,
+            &unrecognized_keys,
+            &listing_failures,
+        );
+        let severity = issues
+            .iter()
+            .map(|i| i.severity)
+            .max()
+            .unwrap_or(Severity::Valid);
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            totals: Totals::of(&chains, &locations),
+            severity,
+            issues,
+            bucket,
+            chains,
+            locations,
+            unrecognized_keys,
+            listing_failures,
+            trail_records,
+        }
+    }
+
+    /// The worst severity of the run.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+}
