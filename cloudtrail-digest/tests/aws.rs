@@ -53,6 +53,15 @@ fn servers() -> Servers {
     }
 }
 
+/// The caller's runtime: single-threaded, the hardest case (a blocking call on its one
+/// thread would deadlock a store that blocked on the caller's runtime).
+fn user_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// What `aws_config::load_defaults` would give, pointed at the servers.
 async fn config(servers: &Servers) -> aws_config::SdkConfig {
     let credentials =
@@ -68,12 +77,7 @@ async fn config(servers: &Servers) -> aws_config::SdkConfig {
 #[test]
 fn the_s3_example_runs_inside_a_tokio_runtime_async_and_blocking() {
     let servers = servers();
-    // A single-threaded runtime, the hardest case: a blocking call on its one thread
-    // would deadlock a store that blocked on the caller's runtime.
-    let user = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let user = user_runtime();
     user.block_on(async {
         // The front page's example.
         let config = config(&servers).await;
@@ -109,10 +113,7 @@ fn the_s3_example_runs_inside_a_tokio_runtime_async_and_blocking() {
 #[test]
 fn an_unknown_bucket_is_an_error_not_a_finding() {
     let servers = servers();
-    let user = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let user = user_runtime();
     user.block_on(async {
         let aws = Aws::new(&config(&servers).await)
             .unwrap()
@@ -148,10 +149,7 @@ fn s3_endpoints(servers: &Servers) -> Vec<String> {
 fn s3_keeps_the_store_contract() {
     use cloudtrail_digest::store::conformance::{check_store, fixture, BUCKET as FIXTURE};
     let servers = servers();
-    let user = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let user = user_runtime();
     for endpoint in s3_endpoints(&servers) {
         let store = user.block_on(async {
             let aws = Aws::new(&config(&servers).await)

@@ -40,8 +40,7 @@ pub(super) struct Copier<'a> {
 /// Checks that a key can be a path in the directory: plain segments, and no collision
 /// with the mirror's own files.
 pub(super) fn relative_path(key: &str) -> Result<&str, String> {
-    let plain = |p: &str| !p.is_empty() && p != "." && p != ".." && !p.contains('\0');
-    if !key.split('/').all(plain) {
+    if !Root::is_plain(key) {
         return Err(
             "the key has an empty, `.` or `..` segment: it cannot be a file name here".into(),
         );

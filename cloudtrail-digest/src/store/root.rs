@@ -74,8 +74,7 @@ impl From<io::Error> for RootError {
 
 /// Whether a path may be used as relative to a root: plain names only.
 pub(crate) fn plain(rel: &str) -> Result<(), RootError> {
-    let ok = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains('\0');
-    if rel.is_empty() || rel.split('/').all(ok) {
+    if rel.is_empty() || Root::is_plain(rel) {
         Ok(())
     } else {
         Err(RootError::Outside)
@@ -168,6 +167,14 @@ fn walk_nofollow(
 }
 
 impl Root {
+    /// Whether `rel` is a plain relative path: `/`-separated segments, none empty, `.`,
+    /// `..` or holding a NUL. Only such a path is ever opened beneath a root; an S3 key
+    /// that is not one cannot be a file name in a local copy.
+    pub fn is_plain(rel: &str) -> bool {
+        rel.split('/')
+            .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\0'))
+    }
+
     /// Opens the directory at `path` as a root.
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref();
