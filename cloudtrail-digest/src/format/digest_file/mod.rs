@@ -8,11 +8,14 @@ use crate::format::gzip;
 use crate::format::hex::{Fingerprint, Sha256Hash};
 
 mod json;
+mod log_files;
 mod model;
+mod place;
+mod scalars;
 
-use json::Place;
 pub(crate) use model::MAX_DIGEST_BYTES;
 pub use model::{DigestFile, DigestFormatError, LogFileEntry, PreviousDigest};
+use place::Place;
 
 /// A parsed digest file with its exact inflated bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
