@@ -17,6 +17,7 @@ use crate::format::key_name::{ChainId, Location};
 /// says why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct TrailRecord {
     /// The trail's ARN, `arn:PARTITION:cloudtrail:HOME_REGION:ACCOUNT:trail/NAME`.
     pub trail_arn: String,
@@ -33,6 +34,7 @@ pub struct TrailRecord {
 /// A trail's configuration (`GetTrail`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct TrailConfig {
     /// `Name`.
     pub name: String,
@@ -53,6 +55,7 @@ pub struct TrailConfig {
 /// A trail's status (`GetTrailStatus`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct TrailStatus {
     /// `IsLogging`.
     pub is_logging: Option<bool>,

@@ -75,6 +75,7 @@ pub struct TimeRange {
 /// The verdicts of one chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ChainReport {
     /// Which chain.
     pub chain: ChainId,

@@ -127,6 +127,7 @@ impl fmt::Display for CoverageReason {
 /// A span of a chain's timeline with one state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct CoverageSpan {
     /// Start (inclusive).
     pub from: DateTime<Utc>,

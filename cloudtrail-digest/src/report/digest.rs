@@ -99,6 +99,7 @@ impl DigestStatus {
 /// signature verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct DigestOutcome {
     /// The bucket it was read from.
     pub bucket: String,

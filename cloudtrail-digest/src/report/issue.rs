@@ -21,6 +21,7 @@ use crate::store::object::StoreErrorKind;
 /// One thing that is not verified: what it is about and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Issue {
     /// How it counts.
     pub severity: Severity,

@@ -14,6 +14,7 @@ use crate::store::object::StoreErrorKind;
 /// The log files of one location (account and region) and what no digest accounts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct LocationReport {
     /// The bucket listed.
     pub bucket: String,
@@ -112,6 +113,7 @@ impl UnlistedStatus {
 /// A log file that no digest lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct UnlistedLog {
     /// Its key.
     pub key: String,

@@ -52,6 +52,7 @@ impl LogStatus {
 /// A log file and its verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct LogOutcome {
     /// `s3Bucket` from the digest.
     pub bucket: String,
