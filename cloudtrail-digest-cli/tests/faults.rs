@@ -124,10 +124,11 @@ fn a_server_that_never_answers_or_trickles_cannot_hang_the_run() {
         .map(|(_, k, r)| (k, r))
         .collect();
     assert_eq!(unchecked.len(), 2, "{unchecked:?}");
+    // The trickled body is cut off: by its deadline, or, when the machine is so loaded
+    // that even its first bytes wait past the idle time, by that.
     assert!(
-        unchecked
-            .iter()
-            .any(|(k, r)| *k == b.logs[1] && r.contains("did not arrive in time")),
+        unchecked.iter().any(|(k, r)| *k == b.logs[1]
+            && (r.contains("did not arrive in time") || r.contains("no data for"))),
         "{unchecked:?}"
     );
 }
