@@ -19,6 +19,9 @@ pub(crate) fn walk_all<S: ObjectStore + ?Sized>(
     plan: &Plan<'_, S>,
     chains: &[(&ChainId, &[DigestKey])],
 ) -> (Vec<ChainBuilder>, ListedLogs) {
+    if chains.is_empty() {
+        return (Vec::new(), ListedLogs::default());
+    }
     // The walk's own threads for fetching digests ahead; `None` if they could not be
     // started (the walk then shares the global pool, only slower).
     let pool = rayon::ThreadPoolBuilder::new()
