@@ -181,3 +181,35 @@ fn s3_keeps_the_store_contract() {
         user.block_on(async { check_store(&store) });
     }
 }
+
+#[test]
+fn a_large_body_streams_to_a_reader_inside_async_code() {
+    let servers = servers();
+    let user = user_runtime();
+    user.block_on(async {
+        let aws = Aws::new(&config(&servers).await)
+            .unwrap()
+            .with_s3_endpoint(&servers.s3);
+        let client = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(aws.config())
+                .endpoint_url(&servers.s3)
+                .force_path_style(true)
+                .build(),
+        );
+        // 3 MiB: read as it arrives, not held whole.
+        let body: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key("large.bin")
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
+        let store = aws.s3_store(BUCKET, S3Options::default()).await.unwrap();
+        // The blocking store and the streamed body, on the runtime's only thread.
+        let object = store.get(BUCKET, "large.bin").unwrap();
+        assert!(object.body.as_bytes().is_none(), "not streamed");
+        assert_eq!(object.body.into_bytes(u64::MAX).unwrap(), body);
+    });
+}

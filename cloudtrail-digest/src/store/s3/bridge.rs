@@ -8,7 +8,8 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll, Wake};
 
 use tokio::runtime::{Handle, Runtime};
 
@@ -51,6 +52,27 @@ impl Bridge {
             let _ = sender.send(future.await);
         });
         receiver.recv().ok()
+    }
+}
+
+/// Waits for `future` on the calling thread, parked between polls. Unlike a runtime's
+/// `block_on`, allowed inside async code: it only blocks this thread. For futures that
+/// some other thread completes (a channel fed by the store's runtime).
+pub(crate) fn wait<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
     }
 }
 

@@ -18,6 +18,7 @@ use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
 use bytes::Bytes;
 use md5::Digest as _;
 
+use super::bridge::wait;
 use super::failure::{other, store_error, Failure, Retry};
 use super::store::S3Store;
 use crate::store::body::Body;
@@ -281,8 +282,9 @@ impl BodyCheck {
     }
 }
 
-/// A body read as it arrives, from a task on the runtime. Read it from a thread that is
-/// not the runtime's (it blocks waiting for the next chunk).
+/// A body read as it arrives, from a task on the store's runtime. Reading blocks the
+/// calling thread until the next chunk, from any thread (inside async code too), never a
+/// thread of the store's own runtime.
 struct StreamBody {
     rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
     chunk: Bytes,
@@ -291,7 +293,7 @@ struct StreamBody {
 impl Read for StreamBody {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.chunk.is_empty() {
-            match self.rx.blocking_recv() {
+            match wait(self.rx.recv()) {
                 Some(Ok(chunk)) => self.chunk = chunk,
                 Some(Err(e)) => return Err(e),
                 None => return Ok(0),
