@@ -69,6 +69,7 @@ mod check;
 mod error;
 mod format;
 mod limits;
+pub mod posture;
 mod progress;
 pub mod report;
 mod run;

@@ -1,7 +1,7 @@
 //! The layout as a rule: no import cycle among the modules of the library or of the
 //! command line, and each folder of the library imports only what its role allows
-//! (`format/` and `signature/` nothing above them, `check/` and `report/` no I/O, `store/`
-//! nothing of the run).
+//! (`format/` and `signature/` nothing above them, `check/`, `report/` and `posture/` no
+//! I/O, `store/` nothing of the run).
 //!
 //! Imports are read from the sources: every `crate::` and `super::` path outside comments
 //! and test modules, and every use of a child module by a module file, is an edge to the
@@ -80,9 +80,26 @@ fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
             rest = &next[name.len()..];
             segments.push(name);
         }
-        let braced = rest.starts_with("::{");
-        if !segments.is_empty() || braced {
-            out.push((is_crate, segments));
+        // `path::{a, b::c}`: each item inside the braces (one level).
+        let inside = rest
+            .strip_prefix("::{")
+            .and_then(|r| r.split_once('}'))
+            .map(|(items, _)| items);
+        match inside {
+            Some(items) => {
+                for item in items.split(',') {
+                    let mut path = segments.clone();
+                    path.extend(
+                        item.split("::")
+                            .map(|s| s.split_whitespace().next().unwrap_or_default())
+                            .filter(|s| !s.is_empty() && *s != "self")
+                            .map(str::to_owned),
+                    );
+                    out.push((is_crate, path));
+                }
+            }
+            None if !segments.is_empty() => out.push((is_crate, segments)),
+            None => {}
         }
     }
     out
@@ -210,6 +227,7 @@ fn each_folder_imports_only_what_its_role_allows() {
             ],
         ),
         ("store", &["format"]),
+        ("posture", &["format", "report"]),
     ];
     let mut broken = Vec::new();
     for (module, imports) in &edges {
@@ -245,20 +263,15 @@ fn the_checker_sees_a_cycle_when_there_is_one() {
         cycle(&edges),
         Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
     );
-    let code = "use super::{x, y};\nuse crate::run::walk::Listed;\n// crate::ignored\n";
+    let code = "use super::{x, y::Z};\nuse crate::run::walk::Listed;\n// crate::ignored\n";
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let uncommented: String = code.lines().filter(|l| !l.starts_with("//")).collect();
     assert_eq!(
-        paths(
-            &code
-                .lines()
-                .filter(|l| !l.starts_with("//"))
-                .collect::<String>()
-        ),
+        paths(&uncommented),
         [
-            (
-                true,
-                vec!["run".to_owned(), "walk".to_owned(), "Listed".to_owned()]
-            ),
-            (false, Vec::new()),
+            (true, owned(&["run", "walk", "Listed"])),
+            (false, owned(&["x"])),
+            (false, owned(&["y", "Z"])),
         ]
     );
 }
