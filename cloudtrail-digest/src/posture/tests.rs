@@ -159,7 +159,7 @@ fn failing_cases() -> Vec<(&'static str, &'static str, Mutation)> {
             trail(f).status.as_mut().unwrap().latest_delivery_error = Some("AccessDenied".into());
         }),
         ("trail-all-regions", "eu-west-1", |f| {
-            trail(f).multi_region = false
+            trail(f).multi_region = false;
         }),
         ("management-events", "no selector", |f| {
             trail(f).selectors.as_mut().unwrap().classic[0].read_write_type = "WriteOnly".into();
@@ -168,7 +168,7 @@ fn failing_cases() -> Vec<(&'static str, &'static str, Mutation)> {
             trail(f).selectors = Ok(Selectors::default());
         }),
         ("log-file-validation", "validation is off", |f| {
-            trail(f).log_file_validation = false
+            trail(f).log_file_validation = false;
         }),
         ("digest-delivery", "more than two hours", |f| {
             trail(f)
@@ -186,7 +186,7 @@ fn failing_cases() -> Vec<(&'static str, &'static str, Mutation)> {
             }));
         }),
         ("cloudwatch-logs", "no CloudWatch", |f| {
-            trail(f).log_group_arn = None
+            trail(f).log_group_arn = None;
         }),
         ("cloudwatch-logs", "more than two hours", |f| {
             trail(f)
@@ -204,10 +204,10 @@ fn failing_cases() -> Vec<(&'static str, &'static str, Mutation)> {
                 "Resource": "*"}}));
         }),
         ("bucket-access-logging", "logging is off", |f| {
-            bucket(f).logging_target = None
+            bucket(f).logging_target = None;
         }),
         ("bucket-not-public", "Block Public Access", |f| {
-            bucket(f).public_access_block = None
+            bucket(f).public_access_block = None;
         }),
         ("bucket-not-public", "ACL grants", |f| {
             bucket(f).acl_grants.push((
@@ -223,7 +223,7 @@ fn failing_cases() -> Vec<(&'static str, &'static str, Mutation)> {
             );
         }),
         ("bucket-delete-protection", "versioning is off", |f| {
-            bucket(f).versioning = None
+            bucket(f).versioning = None;
         }),
         ("bucket-delete-protection", "GOVERNANCE", |f| {
             bucket(f).mfa_delete = None;
