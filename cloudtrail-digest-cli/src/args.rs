@@ -38,6 +38,44 @@ pub(crate) enum Command {
     /// `validate DIR` then gives the same verdicts as the online run.
     #[command(after_help = EXIT_CODES)]
     Mirror(Box<MirrorArgs>),
+    /// Check that each trail is set up so that its integrity can be proven: logging in
+    /// every region, validation on and digests verifying, a dedicated, private,
+    /// delete-protected bucket, a customer managed rotating key, and who may silence it.
+    #[command(after_help = POSTURE_EXIT_CODES)]
+    Posture(PostureArgs),
+}
+
+const POSTURE_EXIT_CODES: &str = "\
+Exit codes:
+  0  every check passes
+  1  a check fails
+  2  a check could not be made (access denied, another account's resource, not
+     applicable), or a usage or operational error";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PostureArgs {
+    /// The trails to check (repeatable) [default: every trail visible from the account].
+    #[arg(long = "trail-arn", value_name = "ARN")]
+    pub(crate) trail_arns: Vec<String>,
+
+    /// The regions to look for trails in (repeatable) [default: the enabled regions].
+    #[arg(long = "region", value_name = "R")]
+    pub(crate) regions: Vec<String>,
+
+    /// Validate the last N hours of each trail's chains (0: do not).
+    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=8784))]
+    pub(crate) verify_hours: u32,
+
+    /// The shortest retention of log files that passes, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    pub(crate) min_retention_days: u32,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
 }
 
 /// Output format.

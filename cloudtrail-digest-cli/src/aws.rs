@@ -41,6 +41,11 @@ impl Session {
         Ok(Self { runtime, aws })
     }
 
+    /// Runs `future` to its end on the session's runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
     /// The S3 store of `bucket`, with the connection options; requests in flight are kept
     /// below what the open-file limit (raised as far as it goes) allows.
     pub(crate) fn s3_store(&self, s3: &S3Args, bucket: &str) -> Result<S3Store> {

@@ -6,6 +6,7 @@ mod keys;
 mod limits;
 mod mirror;
 mod output;
+mod posture;
 mod progress;
 mod render;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         args::Command::Validate(a) => validate::run(&a),
         args::Command::Keys(a) => keys::run(&a),
         args::Command::Mirror(a) => mirror::run(&a),
+        args::Command::Posture(a) => posture::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -29,10 +29,12 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
+mod augment;
 mod cloudtrail;
 mod faults;
 mod proxy;
 
+pub use augment::{AugmentProxy, Augments};
 pub use cloudtrail::{CloudTrailState, CloudTrailStub, StubTrail};
 pub use faults::{Faults, GetFault, ListFault, Storm};
 

@@ -134,7 +134,7 @@ impl S3Server {
 }
 
 /// Resets an external moto server (no-op answer from other servers is ignored).
-fn moto_reset(url: &str) {
+pub fn moto_reset(url: &str) {
     use std::io::{Read as _, Write as _};
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
     if let Ok(mut s) = std::net::TcpStream::connect(addr) {
@@ -205,7 +205,9 @@ fn command(dir: &Path, args: &[&str], s3: &S3Server, ct: &CloudTrailStub) -> Com
         .args(args)
         .current_dir(dir)
         .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
+        // Every other service is sent to the CloudTrail stub, which refuses what it does
+        // not know: a run never reaches out of the machine.
+        .env("AWS_ENDPOINT_URL", &ct.endpoint)
         .env("AWS_ENDPOINT_URL_S3", &s3.endpoint)
         .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &ct.endpoint)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)

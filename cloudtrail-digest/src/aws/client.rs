@@ -5,14 +5,11 @@ use std::sync::Arc;
 use aws_sdk_s3::config::Region;
 use aws_types::SdkConfig;
 
-use super::api::CloudTrailApi;
+use super::api::{Clients, FALLBACK_REGION};
 use super::keys::CloudTrailKeys;
 use super::trails::CloudTrailRecords;
 use crate::store::s3::bridge::Bridge;
 use crate::store::{S3Options, S3Store};
-
-/// The default region for calls that need one when the configuration has none.
-const FALLBACK_REGION: &str = "us-east-1";
 
 /// AWS configuration and the runtime the library's AWS requests run on.
 #[derive(Debug, Clone)]
@@ -47,14 +44,14 @@ impl Aws {
         &self.config
     }
 
-    fn region(&self) -> Region {
+    pub(super) fn region(&self) -> Region {
         self.config
             .region()
             .cloned()
             .unwrap_or_else(|| Region::new(FALLBACK_REGION))
     }
 
-    fn s3_client(&self, region: Region) -> aws_sdk_s3::Client {
+    pub(super) fn s3_client(&self, region: Region) -> aws_sdk_s3::Client {
         let mut b = aws_sdk_s3::config::Builder::from(&self.config).region(region);
         if let Some(endpoint) = &self.s3_endpoint {
             b = b.endpoint_url(endpoint).force_path_style(true);
@@ -65,7 +62,7 @@ impl Aws {
     /// The region `bucket` lives in, from `HeadBucket` (its `x-amz-bucket-region` answers
     /// even when the request is redirected or refused); `None` if S3 does not say.
     pub async fn bucket_region(&self, bucket: &str) -> Option<String> {
-        let client = self.s3_client(self.region());
+        let client = self.s3_client_in(None);
         let bucket = bucket.to_owned();
         let ask = async move {
             match client.head_bucket().bucket(bucket).send().await {
@@ -98,11 +95,28 @@ impl Aws {
     }
 
     /// What asking CloudTrail needs.
-    fn api(&self) -> CloudTrailApi {
-        CloudTrailApi {
+    pub(super) fn api(&self) -> Clients {
+        Clients {
             config: self.config.clone(),
             bridge: Arc::clone(&self.bridge),
         }
+    }
+
+    /// An S3 client for `region` (the configuration's, if none).
+    pub(super) fn s3_client_in(&self, region: Option<&str>) -> aws_sdk_s3::Client {
+        let region = region.map_or_else(|| self.region(), |r| Region::new(r.to_owned()));
+        let client = self.s3_client(region);
+        let conf = client
+            .config()
+            .to_builder()
+            .timeout_config(super::api::timeouts())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A handle on the library's runtime.
+    pub(super) fn bridge_handle(&self) -> Option<tokio::runtime::Handle> {
+        self.bridge.handle().cloned()
     }
 
     /// Public keys from CloudTrail `ListPublicKeys`, asked per region over the run's range.

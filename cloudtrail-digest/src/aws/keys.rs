@@ -10,7 +10,7 @@ use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::primitives::DateTime as AwsTime;
 use chrono::{DateTime, Duration, Utc};
 
-use super::api::CloudTrailApi;
+use super::api::Clients;
 use crate::format::hex::Fingerprint;
 use crate::format::time::display;
 use crate::signature::{KeySource, PublicKey, PublicKeySet, Validity};
@@ -26,7 +26,7 @@ const END_MARGIN: Duration = Duration::hours(2);
 /// A [`KeySource`] asking CloudTrail `ListPublicKeys`.
 #[derive(Debug)]
 pub struct CloudTrailKeys {
-    aws: CloudTrailApi,
+    aws: Clients,
     /// The run's range, once told ([`KeySource::prepare`]).
     range: Mutex<Option<(DateTime<Utc>, DateTime<Utc>)>>,
     /// Keys per region, or why they could not be had: each region is asked once.
@@ -34,7 +34,7 @@ pub struct CloudTrailKeys {
 }
 
 impl CloudTrailKeys {
-    pub(super) fn new(aws: CloudTrailApi) -> Self {
+    pub(super) fn new(aws: Clients) -> Self {
         Self {
             aws,
             range: Mutex::new(None),

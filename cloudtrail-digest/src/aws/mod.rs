@@ -10,8 +10,10 @@
 mod api;
 mod client;
 mod keys;
+mod posture;
 mod trails;
 
 pub use client::Aws;
 pub use keys::CloudTrailKeys;
+pub use posture::PostureOptions;
 pub use trails::{trail_arn, CloudTrailRecords};

@@ -11,14 +11,14 @@ use aws_sdk_cloudtrail::primitives::DateTime as AwsTime;
 use aws_sdk_cloudtrail::types::Trail;
 use chrono::{DateTime, Utc};
 
-use super::api::CloudTrailApi;
+use super::api::Clients;
 use crate::format::key_name::ChainId;
 use crate::format::trail_record::{TrailConfig, TrailRecord, TrailRecordSource, TrailStatus};
 
 /// A [`TrailRecordSource`] asking CloudTrail.
 #[derive(Debug, Clone)]
 pub struct CloudTrailRecords {
-    aws: CloudTrailApi,
+    aws: Clients,
 }
 
 /// A time of the SDK's as a `chrono` time.
@@ -62,7 +62,7 @@ where
 }
 
 impl CloudTrailRecords {
-    pub(super) fn new(aws: CloudTrailApi) -> Self {
+    pub(super) fn new(aws: Clients) -> Self {
         Self { aws }
     }
 

@@ -62,6 +62,8 @@ pub struct PostureFacts {
     pub account_public_access_block: Known<Option<PublicAccessBlock>>,
     /// Who may act on the account's trails, from `GetAccountAuthorizationDetails`.
     pub principals: Known<Vec<Principal>>,
+    /// Why the trails could not be listed, if they could not.
+    pub trail_listing: Option<Unknown>,
     /// Each trail examined.
     pub trails: Vec<TrailFacts>,
     /// How long log files must be kept, in days, at the least.
@@ -80,6 +82,7 @@ impl PostureFacts {
             enabled_regions: Err(nothing()),
             account_public_access_block: Err(nothing()),
             principals: Err(nothing()),
+            trail_listing: None,
             trails: Vec::new(),
             min_retention_days,
         }

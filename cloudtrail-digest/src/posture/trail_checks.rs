@@ -47,6 +47,9 @@ fn coverage<'a>(trails: &[&'a TrailFacts], regions: Option<&'a [String]>) -> BTr
 /// trail, or a trail of its own. A trail whose status could not be read may be the one
 /// that covers a region: then the region is unknown, not uncovered.
 pub(crate) fn all_regions(facts: &PostureFacts) -> Outcome {
+    if let Some(why) = &facts.trail_listing {
+        return Outcome::unknown(why.clone(), json!({}));
+    }
     let logging: Vec<&TrailFacts> = facts
         .trails
         .iter()
