@@ -71,11 +71,21 @@ pub(crate) struct PostureArgs {
     pub(crate) min_retention_days: u32,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
+    #[arg(long, value_enum, default_value_t = PostureFormat::Text)]
+    pub(crate) format: PostureFormat,
 
     #[command(flatten)]
     pub(crate) aws: AwsArgs,
+}
+
+/// Output format of `posture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PostureFormat {
+    /// A table of checks per trail, with what failed and how to fix it.
+    Text,
+    /// The full report, with each check's evidence and mappings, as JSON (schema in the
+    /// README).
+    Json,
 }
 
 /// Output format.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use cloudtrail_digest::aws::PostureOptions;
 use cloudtrail_digest::posture::{CheckStatus, PostureReport};
 
-use crate::args::{Format, PostureArgs};
+use crate::args::{PostureArgs, PostureFormat};
 use crate::aws::Session;
 use crate::output::Stdout;
 use crate::render;
@@ -31,8 +31,8 @@ pub(crate) fn run(args: &PostureArgs) -> Result<u8> {
     let code = exit_code(&report);
     let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
     match args.format {
-        Format::Text => render::posture_text(&report, &mut out)?,
-        Format::Json => render::posture_json(&report, code, &mut out)?,
+        PostureFormat::Text => render::posture_text(&report, &mut out)?,
+        PostureFormat::Json => render::posture_json(&report, code, &mut out)?,
     }
     out.flush()?;
     Ok(code)

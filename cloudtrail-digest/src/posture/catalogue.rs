@@ -92,7 +92,7 @@ pub(crate) const BUCKET_NOT_PUBLIC: CheckInfo = CheckInfo {
     title: "The bucket is not public: Block Public Access on, no public ACL or policy, ACLs disabled",
     severity: Critical,
     remediation: "aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
-    cis: &["v1.2.0 2.3", "v1.4.0 3.3"],
+    cis: &["v1.2.0 2.3", "v1.4.0 3.3", "v1.4.0 2.1.5", "v3.0.0 2.1.4"],
     security_hub: &["CloudTrail.6", "S3.1", "S3.2", "S3.3", "S3.8", "S3.12"],
 };
 
@@ -101,7 +101,7 @@ pub(crate) const BUCKET_DELETE_PROTECTION: CheckInfo = CheckInfo {
     title: "Log files cannot be deleted or overwritten: versioning with MFA delete or Object Lock (COMPLIANCE), and no one but CloudTrail allowed to delete or overwrite",
     severity: High,
     remediation: "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled,MFADelete=Enabled --mfa 'ROOT_MFA_SERIAL CODE'  # as the root user; or Object Lock in COMPLIANCE mode",
-    cis: &[],
+    cis: &["v1.4.0 2.1.3", "v3.0.0 2.1.2"],
     security_hub: &["S3.14", "S3.15", "S3.20"],
 };
 
