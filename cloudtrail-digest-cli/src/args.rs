@@ -43,6 +43,33 @@ pub(crate) enum Command {
     /// delete-protected bucket, a customer managed rotating key, and who may silence it.
     #[command(after_help = POSTURE_EXIT_CODES)]
     Posture(PostureArgs),
+    /// Combine the JSON reports of every shard of a sharded `validate` (`--shard`) into
+    /// the report, text and exit code one run would have given.
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MergeArgs {
+    /// The shards' reports: JSON files, directories (every `*.json` in them), or
+    /// `s3://BUCKET/PREFIX` (every `.json` object under it).
+    #[arg(value_name = "REPORT", required = true)]
+    pub(crate) reports: Vec<String>,
+
+    /// Also print valid files (text format).
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+
+    /// Also write the merged JSON report to FILE or `s3://BUCKET/KEY`.
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub(crate) output: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) s3: S3Args,
 }
 
 const POSTURE_EXIT_CODES: &str = "\
@@ -163,6 +190,25 @@ pub(crate) struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+
+    /// Also write the whole JSON report (every file's verdict) to FILE or
+    /// `s3://BUCKET/KEY`, whatever `--format` prints.
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub(crate) output: Option<String>,
+
+    /// Validate only shard INDEX of COUNT (`0/8`), a deterministic share of the chains'
+    /// locations; or `env`: the index from `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch array
+    /// jobs) or `JOB_COMPLETION_INDEX` (Kubernetes Indexed Jobs), the count from
+    /// `AWS_BATCH_JOB_ARRAY_SIZE` or `--shard-count`. Needs `--as-of` (a mirror has its
+    /// own); `merge` joins the shards' `--output` reports. A shard with `--output` exits 0
+    /// once its report is written (the run's verdict is `merge`'s), 2 if it could not
+    /// finish.
+    #[arg(long, value_name = "INDEX/COUNT|env")]
+    pub(crate) shard: Option<String>,
+
+    /// The number of shards when the index comes from the engine (implies `--shard env`).
+    #[arg(long, value_name = "N")]
+    pub(crate) shard_count: Option<u32>,
 
     #[command(flatten)]
     pub(crate) s3: S3Args,

@@ -4,11 +4,14 @@ mod args;
 mod aws;
 mod keys;
 mod limits;
+mod merge;
 mod mirror;
 mod output;
 mod posture;
 mod progress;
 mod render;
+mod report_file;
+mod shard;
 
 mod trails;
 mod validate;
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         args::Command::Keys(a) => keys::run(&a),
         args::Command::Mirror(a) => mirror::run(&a),
         args::Command::Posture(a) => posture::run(&a),
+        args::Command::Merge(a) => merge::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

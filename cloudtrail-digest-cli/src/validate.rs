@@ -9,7 +9,7 @@ use cloudtrail_digest::report::{Report, Severity};
 use cloudtrail_digest::store::{read_regular_file, CopyOf, FsStore, Root};
 use cloudtrail_digest::{PublicKeySet, Selection, TrailConfig, TrailRecord, Validator};
 
-use crate::args::{Format, S3Url, ValidateArgs};
+use crate::args::{Format, S3Args, S3Url, ValidateArgs};
 use crate::aws::Session;
 use crate::output::Stdout;
 use crate::progress::Bar;
@@ -57,10 +57,15 @@ struct Prepared {
     validator: Validator,
     read_from: String,
     as_of: DateTime<Utc>,
+    /// Whether `as_of` was given or recorded, rather than read off the clock.
+    as_of_fixed: bool,
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
     let selection = selection(args)?;
+    let shard = crate::shard::resolve(args.shard.as_deref(), args.shard_count, |name| {
+        std::env::var(name).ok()
+    })?;
     let is_s3 = args.trail_arn.is_some()
         || args.s3_bucket.is_some()
         || args
@@ -78,7 +83,13 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         .selection(selection.clone())
         .as_of(prepared.as_of)
         // Text prints valid log files only with --verbose; JSON is the record of every file.
-        .omit_valid_logs(args.format == Format::Text && !args.verbose);
+        .omit_valid_logs(args.format == Format::Text && !args.verbose && args.output.is_none());
+    if let Some((index, count)) = shard {
+        if !prepared.as_of_fixed {
+            bail!("a sharded run needs --as-of T, the same for every shard, so that every shard judges the bucket as of the same time");
+        }
+        validator = validator.shard(index, count);
+    }
     if let Some(b) = &bar {
         validator = validator.progress(Arc::clone(b) as Arc<dyn cloudtrail_digest::Progress>);
     }
@@ -86,8 +97,33 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
     if let Some(b) = &bar {
         b.finish();
     }
-    let inputs = Inputs {
-        read_from: prepared.read_from,
+    let inputs = inputs(args, &selection, prepared.read_from, prepared.as_of);
+    let code = write(
+        &report,
+        &inputs,
+        args.format,
+        args.verbose,
+        args.output.as_deref(),
+        &args.s3,
+    )?;
+    // A shard's verdict is only part of the run's: once its report is in place, the job
+    // engine is told the shard finished, so that the merge runs (and gives the verdict).
+    Ok(if shard.is_some() && args.output.is_some() {
+        0
+    } else {
+        code
+    })
+}
+
+/// What the run read and with which options, as the report records them.
+fn inputs(
+    args: &ValidateArgs,
+    selection: &Selection,
+    read_from: String,
+    as_of: DateTime<Utc>,
+) -> Inputs {
+    Inputs {
+        read_from,
         original_bucket: args.original_bucket.clone(),
         public_keys: if args.public_keys.is_empty() {
             vec!["CloudTrail ListPublicKeys".into()]
@@ -102,19 +138,31 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         trail_name: selection.trail_name.clone(),
         start_time: selection.start,
         end_time: selection.end,
-        as_of: Some(prepared.as_of),
-    };
-    write(&report, &inputs, args)
+        as_of: Some(as_of),
+    }
 }
 
-/// Writes the report in the chosen format; returns its exit code.
-fn write(report: &Report, inputs: &Inputs, args: &ValidateArgs) -> Result<u8> {
+/// Writes the JSON report to `output` if given, then the report in the chosen format;
+/// returns its exit code.
+pub(crate) fn write(
+    report: &Report,
+    inputs: &Inputs,
+    format: Format,
+    verbose: bool,
+    output: Option<&str>,
+    s3: &S3Args,
+) -> Result<u8> {
     let code = exit_code(report);
-    match args.format {
+    if let Some(place) = output {
+        let mut bytes = Vec::new();
+        render::json(report, inputs, code, &mut bytes)?;
+        crate::report_file::write(place, bytes, s3)?;
+    }
+    match format {
         Format::Text => render::text(
             report,
             inputs,
-            args.verbose,
+            verbose,
             &mut Stdout::new(),
             &mut io::stderr().lock(),
         )?,
@@ -142,10 +190,7 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
     }
     let root = Root::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     let manifest = crate::mirror::read_manifest(&root)?;
-    let as_of = args
-        .as_of
-        .or(manifest.as_ref().and_then(|m| m.captured_at))
-        .unwrap_or_else(Utc::now);
+    let fixed_as_of = args.as_of.or(manifest.as_ref().and_then(|m| m.captured_at));
     let records = manifest
         .as_ref()
         .map(|m| m.trail_records.clone())
@@ -172,7 +217,8 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
             .public_keys(keys)
             .trail_records(records),
         read_from: dir.display().to_string(),
-        as_of,
+        as_of: fixed_as_of.unwrap_or_else(Utc::now),
+        as_of_fixed: fixed_as_of.is_some(),
     })
 }
 
@@ -251,5 +297,6 @@ fn prepare_s3(args: &ValidateArgs) -> Result<Prepared> {
         validator,
         read_from,
         as_of: args.as_of.unwrap_or_else(Utc::now),
+        as_of_fixed: args.as_of.is_some(),
     })
 }

@@ -11,9 +11,10 @@ use crate::error::{Error, Result};
 use crate::format::trail_record::{TrailRecord, TrailRecordSource};
 use crate::limits::Limits;
 use crate::progress::Progress;
-use crate::report::{Parts, Report};
+use crate::report::{Parts, Report, MAX_SHARDS};
 use crate::run::discovery::Discovery;
-use crate::run::{chains, unlisted, Plan};
+use crate::run::share::share;
+use crate::run::{chains, trail_facts, unlisted, Plan};
 use crate::selection::Selection;
 use crate::signature::{KeySource, PublicKeySet};
 use crate::store::ObjectStore;
@@ -36,6 +37,7 @@ pub struct Validator {
     omit_valid_logs: bool,
     limits: Limits,
     progress: Arc<dyn Progress>,
+    shard: Option<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Validator {
             .field("trail_records", &self.trail_records.len())
             .field("omit_valid_logs", &self.omit_valid_logs)
             .field("limits", &self.limits)
+            .field("shard", &self.shard)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +78,7 @@ impl Validator {
             omit_valid_logs: false,
             limits: Limits::default(),
             progress: Arc::new(()),
+            shard: None,
         }
     }
 
@@ -149,6 +153,17 @@ impl Validator {
         self
     }
 
+    /// Validates only shard `index` (from 0) of `count`: a deterministic share of the
+    /// locations (log folders with their chains) the selection finds, balanced by digest
+    /// count. The report records the plan; [`crate::report::merge`] of every shard's
+    /// report is the report of the whole run. Every shard must list the same bucket with
+    /// the same options and [`Validator::as_of`].
+    #[must_use]
+    pub fn shard(mut self, index: u32, count: u32) -> Self {
+        self.shard = Some((index, count));
+        self
+    }
+
     /// Step 1 alone: the chains and log folders under the prefix, for the selection.
     ///
     /// # Errors
@@ -176,14 +191,39 @@ impl Validator {
     /// The selection is inconsistent.
     pub fn run_discovered(&self, discovery: &Discovery) -> Result<Report> {
         self.selection.check()?;
-        let selected: Vec<_> = discovery.selected(&self.selection).collect();
+        let Some((index, count)) = self.shard else {
+            return Ok(self.run_part(discovery, None));
+        };
+        if count == 0 || count > MAX_SHARDS || index >= count {
+            return Err(Error::Config(format!(
+                "shard {index} of {count}: the index must be below the count, and the count between 1 and {MAX_SHARDS}"
+            )));
+        }
+        let options = format!(
+            "{}\n{}\n{:?}\n{}",
+            self.bucket, self.prefix, self.as_of, self.omit_valid_logs
+        );
+        let (part, info) = share(discovery, &self.selection, &options, index, count);
+        let mut report = self.run_part(discovery, Some(&part));
+        report.shard = Some(info);
+        Ok(report)
+    }
+
+    /// Steps 2 to 6 over `whole`, or over a shard's `part` of it. A shard still takes the
+    /// run's range from `whole`, and from the chains of its trails that other shards walk,
+    /// what they show of its trails: its report is its part of the whole run's.
+    fn run_part(&self, whole: &Discovery, part: Option<&Discovery>) -> Report {
+        let mine = part.unwrap_or(whole);
+        let selected: Vec<_> = mine.selected(&self.selection).collect();
         // 2. Evidence: CloudTrail's records of the trails found, beside those given.
         let records = self.records(selected.iter().map(|(c, _)| *c));
-        // 3. Keys: the range the key source must cover.
-        let ends = selected
-            .iter()
-            .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time));
-        if let Some(range) = self.selection.range(ends) {
+        // 3. Keys: the range the key source must cover, the whole run's.
+        let range = self.selection.range(
+            whole
+                .selected(&self.selection)
+                .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time)),
+        );
+        if let Some(range) = range {
             self.keys.prepare(range.start, range.end);
         }
         let plan = Plan {
@@ -192,6 +232,7 @@ impl Validator {
             keys: &*self.keys,
             selection: &self.selection,
             as_of: self.as_of,
+            run_start: range.map(|r| r.start),
             trail_records: &records,
             omit_valid_logs: self.omit_valid_logs,
             limits: &self.limits,
@@ -201,21 +242,35 @@ impl Validator {
         //    and check the log files of the verified ones, in parallel.
         let (mut chains, listed) = chains::walk_all(&plan, &selected);
         // 5. List the log folders: log files no digest lists, what follows each chain's
-        //    newest digest, log files delivered before validation started.
-        let scan = unlisted::scan(&plan, discovery, &listed, &mut chains);
-        // 6. The report: coverage timelines, totals, issues and the verdict.
-        let mut unrecognized_keys = discovery.unrecognized.clone();
+        //    newest digest (with, for a shard, what other shards' chains show of its
+        //    trails), log files delivered before validation started.
+        let foreign = part
+            .map(|p| trail_facts::foreign_trail_digests(&plan, whole, p))
+            .unwrap_or_default();
+        let scan = unlisted::scan(&plan, mine, &listed, &foreign, &mut chains);
+        // 6. The report: coverage timelines, totals, issues and the verdict. What the
+        //    discovery's listings found is reported once, by the first shard.
+        let first = self.shard.is_none_or(|(index, _)| index == 0);
+        let mut unrecognized_keys = if first {
+            mine.unrecognized.clone()
+        } else {
+            Vec::new()
+        };
         unrecognized_keys.extend(scan.leftovers.strays);
-        let mut listing_failures = discovery.failures.clone();
+        let mut listing_failures = if first {
+            mine.failures.clone()
+        } else {
+            Vec::new()
+        };
         listing_failures.extend(scan.leftovers.failures);
-        Ok(Report::new(Parts {
+        Report::new(Parts {
             bucket: self.bucket.clone(),
             chains: chains.into_iter().map(ChainBuilder::finish).collect(),
             locations: scan.locations,
             unrecognized_keys,
             listing_failures,
             trail_records: records,
-        }))
+        })
     }
 
     /// [`Validator::run`] on a thread of its own, awaited: usable from any async runtime

@@ -858,7 +858,7 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
         cases.push(case);
     }
     {
-        let (mut case, d) = base(ctx, "log-of-another-region", "The newest digest also lists a copy of one of its logs stored under eu-west-1, re-signed.", 4);
+        let (mut case, d) = base(ctx, "log-of-another-region", "The newest digest also lists a copy of one of its logs stored under eu-west-1, re-signed: the digest is invalid, and the copy, which no eu-west-1 digest lists, not covered.", 4);
         let original = d[3].logs[0].clone();
         let moved = original.replace("us-east-1", "eu-west-1");
         let body = case.obj(&original).clone();
@@ -873,7 +873,16 @@ fn stronger_checks(ctx: &Ctx) -> Vec<Case> {
             &format!("INVALID: lists log file {moved} of another account or region"),
         );
         restore_logs(&mut case, &d[3]);
-        case.expect_log(&moved, "valid");
+        // A digest vouches for nothing in another account or region: the copy under
+        // eu-west-1, which no digest of eu-west-1 lists, is not covered.
+        case.expect_log(&moved, NOT_COVERED);
+        case.verdicts.insert(
+            format!(
+                "Log files\ts3://{}/AWSLogs/111122223333/CloudTrail/eu-west-1/",
+                case.bucket
+            ),
+            "NOT COVERED: no digest".into(),
+        );
         case.exit = 1;
         cases.push(case);
     }

@@ -1,7 +1,7 @@
 //! What a run read and with which options, as the reports record it.
 
 /// What a run read and with which options, recorded in the report.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub(crate) struct Inputs {
     /// The directory or `s3://BUCKET/PREFIX` read.

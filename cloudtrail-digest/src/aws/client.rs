@@ -77,16 +77,28 @@ impl Aws {
         handle.spawn(ask).await.ok().flatten()
     }
 
-    /// The S3 store of `bucket`, its client in the bucket's own region (a custom endpoint
-    /// is taken as it is: it has no regions to find).
-    pub async fn s3_store(&self, bucket: &str, options: S3Options) -> std::io::Result<S3Store> {
-        let region = match &self.s3_endpoint {
+    /// `bucket`'s region (a custom endpoint is taken as it is: it has no regions to find).
+    async fn region_of(&self, bucket: &str) -> Region {
+        match &self.s3_endpoint {
             Some(_) => self.region(),
             None => self
                 .bucket_region(bucket)
                 .await
                 .map_or_else(|| self.region(), Region::new),
-        };
+        }
+    }
+
+    /// An S3 client in `bucket`'s region, with the endpoint and the library's timeouts:
+    /// for a caller's own objects beside a run (a sharded run's reports, say). Its
+    /// requests may be sent from any Tokio runtime.
+    pub async fn s3_client_for(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let region = self.region_of(bucket).await;
+        self.s3_client_in(Some(region.as_ref()))
+    }
+
+    /// The S3 store of `bucket`, its client in the bucket's own region.
+    pub async fn s3_store(&self, bucket: &str, options: S3Options) -> std::io::Result<S3Store> {
+        let region = self.region_of(bucket).await;
         Ok(S3Store::on(
             &self.s3_client(region),
             options,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::check::listed::ListedLogs;
+use crate::check::listed::{ListedLogs, Scope};
 use crate::format::digest_file::Digest;
 use crate::format::hex::Sha256Hash;
 use crate::format::key_name::{ChainId, LogKey};
@@ -170,15 +170,21 @@ pub(crate) fn entry_findings(
                 algorithm: entry.hash_algorithm.clone(),
             });
         }
-        if let Ok(k) = LogKey::parse(&entry.s3_object) {
-            let here = &chain.location;
-            if k.location.account_id != here.account_id || k.location.region != here.region {
-                out.push(Finding::LogOutsideLocation {
-                    log_key: entry.s3_object.clone(),
-                });
-            }
+        let here = &chain.location;
+        let elsewhere = LogKey::parse(&entry.s3_object).is_ok_and(|k| {
+            k.location.account_id != here.account_id || k.location.region != here.region
+        });
+        if elsewhere {
+            // A finding on this digest; it vouches for nothing in another account or
+            // region, so the file is not recorded as listed (see `ListedLogs`).
+            out.push(Finding::LogOutsideLocation {
+                log_key: entry.s3_object.clone(),
+            });
+            continue;
         }
-        if let Some(first) = listed.insert(&entry.s3_bucket, &entry.s3_object, digest) {
+        if let Some(first) =
+            listed.insert(Scope::of(here), &entry.s3_bucket, &entry.s3_object, digest)
+        {
             out.push(Finding::DuplicateLog {
                 log_key: entry.s3_object.clone(),
                 first_listed_in: first.to_owned(),

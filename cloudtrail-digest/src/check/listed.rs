@@ -1,5 +1,8 @@
 //! The log files the verified digests of a run list, kept compact: a 128-bit hash of each
-//! bucket and key with the digest that listed it first. It answers the two questions asked
+//! bucket and key with the digest that listed it first. Listings count per account and
+//! region: a digest that lists a log file of another account or region is a finding of
+//! its own and vouches for nothing there, so what one account and region's digests list
+//! never depends on another's (and a run split by account and region is the same run). It answers the two questions asked
 //! of every log file: was it listed before (a `duplicate_log` finding), and is a file found
 //! in a log folder listed at all (else injected or not covered).
 //!
@@ -12,11 +15,32 @@ use std::collections::HashMap;
 
 use sha2::{Digest as _, Sha256};
 
-/// A log file's identity: the first 16 bytes of SHA-256 over its bucket, a NUL, its key.
+/// A log file's identity: the first 16 bytes of SHA-256 over the account and region of the
+/// digests that list it, its bucket and its key, NUL-separated.
 type LogId = [u8; 16];
 
-fn log_id(bucket: &str, key: &str) -> LogId {
+/// The account and region whose digests list a log file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub(crate) account_id: &'a str,
+    pub(crate) region: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn of(location: &'a crate::format::key_name::Location) -> Self {
+        Self {
+            account_id: &location.account_id,
+            region: &location.region,
+        }
+    }
+}
+
+fn log_id(scope: Scope<'_>, bucket: &str, key: &str) -> LogId {
     let hash = Sha256::new()
+        .chain_update(scope.account_id)
+        .chain_update([0])
+        .chain_update(scope.region)
+        .chain_update([0])
         .chain_update(bucket)
         .chain_update([0])
         .chain_update(key)
@@ -51,8 +75,14 @@ impl ListedLogs {
 
     /// Records that `digest` lists the log file; returns the URL of the digest that listed
     /// it before, if one did.
-    pub(crate) fn insert(&mut self, bucket: &str, key: &str, digest: DigestRef) -> Option<&str> {
-        match self.first.entry(log_id(bucket, key)) {
+    pub(crate) fn insert(
+        &mut self,
+        scope: Scope<'_>,
+        bucket: &str,
+        key: &str,
+        digest: DigestRef,
+    ) -> Option<&str> {
+        match self.first.entry(log_id(scope, bucket, key)) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 let index = usize::try_from(*e.get()).unwrap_or(usize::MAX);
                 self.digests.get(index).map(String::as_str)
@@ -64,9 +94,9 @@ impl ListedLogs {
         }
     }
 
-    /// Whether any digest lists the log file.
-    pub(crate) fn contains(&self, bucket: &str, key: &str) -> bool {
-        self.first.contains_key(&log_id(bucket, key))
+    /// Whether a digest of `scope` lists the log file.
+    pub(crate) fn contains(&self, scope: Scope<'_>, bucket: &str, key: &str) -> bool {
+        self.first.contains_key(&log_id(scope, bucket, key))
     }
 }
 
@@ -74,19 +104,45 @@ impl ListedLogs {
 mod tests {
     use super::*;
 
+    const HERE: Scope<'static> = Scope {
+        account_id: "111122223333",
+        region: "us-east-1",
+    };
+
     #[test]
     fn names_the_first_digest_and_tells_buckets_apart() {
         let mut listed = ListedLogs::default();
         let a = listed.add_digest("s3://b/digest-a".into());
         let b = listed.add_digest("s3://b/digest-b".into());
-        assert_eq!(listed.insert("b", "log-1", a), None);
-        assert_eq!(listed.insert("b", "log-2", a), None);
-        assert_eq!(listed.insert("b", "log-1", b), Some("s3://b/digest-a"));
-        assert_eq!(listed.insert("other", "log-1", b), None);
-        assert!(listed.contains("b", "log-2"));
-        assert!(!listed.contains("b", "log-3"));
+        assert_eq!(listed.insert(HERE, "b", "log-1", a), None);
+        assert_eq!(listed.insert(HERE, "b", "log-2", a), None);
+        assert_eq!(
+            listed.insert(HERE, "b", "log-1", b),
+            Some("s3://b/digest-a")
+        );
+        assert_eq!(listed.insert(HERE, "other", "log-1", b), None);
+        assert!(listed.contains(HERE, "b", "log-2"));
+        assert!(!listed.contains(HERE, "b", "log-3"));
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
-        assert_eq!(listed.insert("ab", "c", a), None);
-        assert_eq!(listed.insert("a", "bc", a), None);
+        assert_eq!(listed.insert(HERE, "ab", "c", a), None);
+        assert_eq!(listed.insert(HERE, "a", "bc", a), None);
+    }
+
+    #[test]
+    fn a_listing_counts_only_for_its_account_and_region() {
+        let mut listed = ListedLogs::default();
+        let a = listed.add_digest("s3://b/digest-a".into());
+        let there = Scope {
+            account_id: "111122223333",
+            region: "eu-west-1",
+        };
+        assert_eq!(listed.insert(HERE, "b", "log-1", a), None);
+        assert!(!listed.contains(there, "b", "log-1"));
+        assert_eq!(listed.insert(there, "b", "log-1", a), None);
+        let other_account = Scope {
+            account_id: "444455556666",
+            region: "us-east-1",
+        };
+        assert!(!listed.contains(other_account, "b", "log-1"));
     }
 }

@@ -13,9 +13,11 @@ mod finding;
 mod issue;
 mod location;
 mod log;
+mod merge;
 mod reason;
 mod run_report;
 mod severity;
+mod shard;
 
 pub use chain::{ChainReport, Notice, TimeRange};
 pub use coverage::{CoverageReason, CoverageSpan, CoverageState};
@@ -27,7 +29,10 @@ pub use location::{
     UnrecognizedKey,
 };
 pub use log::{LogOutcome, LogStatus};
+pub use merge::{merge, MergeError};
 pub use reason::{FormatProblem, UncheckedReason, UnverifiedReason};
 pub(crate) use run_report::Parts;
 pub use run_report::{Report, Totals, SCHEMA_VERSION};
 pub use severity::{Counts, Severity};
+pub(crate) use shard::assign;
+pub use shard::{ShardInfo, MAX_SHARDS};

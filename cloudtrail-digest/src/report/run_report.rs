@@ -6,6 +6,7 @@ use super::chain::ChainReport;
 use super::issue::{self, Issue};
 use super::location::{ListingFailure, LocationReport, UnlistedStatus, UnrecognizedKey};
 use super::severity::{Counts, Severity};
+use super::shard::ShardInfo;
 use crate::format::trail_record::TrailRecord;
 
 /// The version of the report's shape. It changes when a field is removed or changes
@@ -40,6 +41,9 @@ pub struct Report {
     pub listing_failures: Vec<ListingFailure>,
     /// CloudTrail's records of the trails, as given to the run.
     pub trail_records: Vec<TrailRecord>,
+    /// Which part of a sharded run this is; absent for a whole run (and a merged one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
 }
 
 /// Counts over a whole run.
@@ -89,16 +93,23 @@ pub(crate) struct Parts {
 }
 
 impl Report {
-    /// The report of what a run found, with its totals, issues and severity.
+    /// The report of what a run found, with its totals, issues and severity. Its lists
+    /// are put in one order (chains, locations, keys, prefixes, trail ARNs), however the
+    /// run found them: a sharded run's merge gives the same report.
     pub(crate) fn new(parts: Parts) -> Self {
         let Parts {
             bucket,
-            chains,
-            locations,
-            unrecognized_keys,
-            listing_failures,
-            trail_records,
+            mut chains,
+            mut locations,
+            mut unrecognized_keys,
+            mut listing_failures,
+            mut trail_records,
         } = parts;
+        chains.sort_by(|a, b| a.chain.cmp(&b.chain));
+        locations.sort_by(|a, b| a.location.cmp(&b.location));
+        unrecognized_keys.sort_by(|a, b| (&a.key, &a.reason).cmp(&(&b.key, &b.reason)));
+        listing_failures.sort_by(|a, b| (&a.prefix, &a.reason).cmp(&(&b.prefix, &b.reason)));
+        trail_records.sort_by(|a, b| a.trail_arn.cmp(&b.trail_arn));
         let issues = issue::collect(
             &bucket,
             &chains,
@@ -123,6 +134,7 @@ impl Report {
             unrecognized_keys,
             listing_failures,
             trail_records,
+            shard: None,
         }
     }
 

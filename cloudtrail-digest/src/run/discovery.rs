@@ -87,6 +87,27 @@ impl Discovery {
         out
     }
 
+    /// The part of what was found at `locations`: their chains (selected or not) and log
+    /// folders, with every unrecognized key and failed listing (which bear on them).
+    pub(crate) fn only(&self, locations: &BTreeSet<Location>) -> Self {
+        Self {
+            chains: self
+                .chains
+                .iter()
+                .filter(|(c, _)| locations.contains(&c.location))
+                .map(|(c, keys)| (c.clone(), keys.clone()))
+                .collect(),
+            log_locations: self
+                .log_locations
+                .iter()
+                .filter(|l| locations.contains(l))
+                .cloned()
+                .collect(),
+            unrecognized: self.unrecognized.clone(),
+            failures: self.failures.clone(),
+        }
+    }
+
     /// Records an account folder's log locations and lists its selected digest regions.
     fn add_account<S: ObjectStore + ?Sized>(
         &mut self,

@@ -17,6 +17,8 @@ pub(crate) mod listing;
 pub(crate) mod log_batch;
 pub(crate) mod log_folders;
 pub(crate) mod read_ahead;
+pub(crate) mod share;
+pub(crate) mod trail_facts;
 pub(crate) mod unlisted;
 pub(crate) mod visit;
 pub(crate) mod walk;
@@ -30,6 +32,9 @@ pub(crate) struct Plan<'a, S: ObjectStore + ?Sized> {
     pub(crate) selection: &'a Selection,
     /// When the bucket is judged: a digest not due by then is pending.
     pub(crate) as_of: Option<DateTime<Utc>>,
+    /// The start of the whole run's range (of a sharded run's too): where the log
+    /// listing of a location with no chain starts when the selection gives no start.
+    pub(crate) run_start: Option<DateTime<Utc>>,
     /// CloudTrail's records of the trails.
     pub(crate) trail_records: &'a [TrailRecord],
     pub(crate) omit_valid_logs: bool,

@@ -3,7 +3,7 @@
 //! proven missing, pending, not covered and why), and locations with log files but no
 //! digest at all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -13,7 +13,7 @@ use super::log_folders::each_log;
 use super::Plan;
 use crate::check::chain::ChainBuilder;
 use crate::check::coverage;
-use crate::check::listed::ListedLogs;
+use crate::check::listed::{ListedLogs, Scope};
 use crate::check::tail::{self, Facts};
 use crate::format::key_name::{ChainId, DigestKey, Location};
 use crate::format::trail_record::{Bearing, TrailRecord};
@@ -47,8 +47,34 @@ fn trail_of(chain: &ChainId) -> (Option<&str>, Option<&str>, Option<&str>, &str,
     )
 }
 
+/// [`trail_of`], owned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct TrailId {
+    prefix: Option<String>,
+    org_id: Option<String>,
+    account: Option<String>,
+    name: String,
+    home_region: String,
+}
+
+impl TrailId {
+    pub(crate) fn of(chain: &ChainId) -> Self {
+        let (prefix, org_id, account, name, home_region) = trail_of(chain);
+        Self {
+            prefix: prefix.map(str::to_owned),
+            org_id: org_id.map(str::to_owned),
+            account: account.map(str::to_owned),
+            name: name.to_owned(),
+            home_region: home_region.to_owned(),
+        }
+    }
+}
+
 /// The end of the newest standard (not backfill) digest listed, up to `limit`.
-fn newest_listed(keys: &[DigestKey], limit: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+pub(crate) fn newest_listed(
+    keys: &[DigestKey],
+    limit: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     keys.iter()
         .filter(|k| !k.backfill && limit.is_none_or(|l| k.end_time <= l))
         .map(|k| k.end_time)
@@ -71,6 +97,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
     plan: &Plan<'_, S>,
     discovery: &Discovery,
     listed: &ListedLogs,
+    foreign: &BTreeMap<TrailId, DateTime<Utc>>,
     chains: &mut [ChainBuilder],
 ) -> Scan {
     let listing = Lister::new(plan.store, plan.bucket);
@@ -80,6 +107,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
         plan,
         discovery,
         verified: &verified,
+        foreign,
     };
     let mut reports = Vec::new();
     for location in discovery.log_locations_of(plan.selection) {
@@ -96,7 +124,7 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
             plan.selection.end,
             &mut |k, t| {
                 logs_found += 1;
-                if !listed.contains(plan.bucket, &k) {
+                if !listed.contains(Scope::of(&location), plan.bucket, &k) {
                     unlisted.push((k, t));
                 }
             },
@@ -132,6 +160,8 @@ struct Context<'a, 'p, S: ObjectStore + ?Sized> {
     discovery: &'a Discovery,
     /// The newest verified standard digest of each chain, by index, as walked.
     verified: &'a [Option<DateTime<Utc>>],
+    /// The same, of each trail's chains that other shards walk (where it may bear).
+    foreign: &'a BTreeMap<TrailId, DateTime<Utc>>,
 }
 
 /// What one location's listing found.
@@ -149,7 +179,6 @@ impl<S: ObjectStore + ?Sized> Context<'_, '_, S> {
     /// of a digest the walk reached before it (one found missing through its successor's
     /// link).
     fn listed_from(&self, here: &[usize], chains: &[ChainBuilder]) -> DateTime<Utc> {
-        let run_start = chains.iter().map(|c| c.report().requested.start).min();
         here.iter()
             .flat_map(|&i| {
                 let c = chains[i].report();
@@ -160,7 +189,7 @@ impl<S: ObjectStore + ?Sized> Context<'_, '_, S> {
             })
             .min()
             .or(self.plan.selection.start)
-            .or(run_start)
+            .or(self.plan.run_start)
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
@@ -194,7 +223,12 @@ impl<S: ObjectStore + ?Sized> Context<'_, '_, S> {
         let trail_digests = (0..chains.len())
             .filter(|&j| j != i && trail_of(&chains[j].report().chain) == trail)
             .filter_map(|j| self.verified[j])
-            .max();
+            .max()
+            .max(if self.foreign.is_empty() {
+                None
+            } else {
+                self.foreign.get(&TrailId::of(&chain)).copied()
+            });
         let facts = Facts {
             newest,
             start: chains[i].report().requested.start,
