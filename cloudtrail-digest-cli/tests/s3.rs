@@ -1047,3 +1047,46 @@ fn requests_in_flight_stay_below_the_open_file_limit() {
     assert!(err.contains("--concurrency 1000 lowered to 36"), "{err}");
     assert!(!err.contains("Too many open files"), "{err}");
 }
+
+/// Shards of an organization bucket write their reports to S3 (`--output s3://...`), and
+/// `merge s3://BUCKET/PREFIX/` reads them back into the report of one run.
+#[test]
+fn shards_write_their_reports_to_s3_and_merge_reads_them_from_there() {
+    let rt = support::runtime();
+    let dir = cases_dir().join("org-trail");
+    let s3 = S3Server::start(&rt);
+    s3.load(&rt, &dir.join("example-org-bucket"), "example-org-bucket");
+    rt.block_on(s3.client().create_bucket().bucket("shard-reports").send())
+        .unwrap();
+    let ct = cloudtrail(&rt, case_keys(&dir));
+    let base = [
+        "validate",
+        "s3://example-org-bucket",
+        "--as-of",
+        "2030-01-01T00:00:00Z",
+    ];
+    for index in 0..3 {
+        let output = format!("s3://shard-reports/run-1/shard-{index}.json");
+        let shard = format!("{index}/3");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard, "--output", &output]);
+        let out = cli(&dir, &args, &s3, &ct);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "shard {index}: {stderr}");
+    }
+    let mut args = base.to_vec();
+    args.extend(["--format", "json"]);
+    let whole = cli(&dir, &args, &s3, &ct);
+    let merged = cli(
+        &dir,
+        &["merge", "s3://shard-reports/run-1/", "--format", "json"],
+        &s3,
+        &ct,
+    );
+    assert_eq!(merged.status.code(), whole.status.code());
+    assert_eq!(comparable(json(&merged)), comparable(json(&whole)));
+    // A prefix holding no report is an error, not an empty verdict.
+    let empty = cli(&dir, &["merge", "s3://shard-reports/run-2/"], &s3, &ct);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no .json report"));
+}
