@@ -192,7 +192,8 @@ pub(crate) struct ValidateArgs {
     pub(crate) format: Format,
 
     /// Also write the whole JSON report (every file's verdict) to FILE or
-    /// `s3://BUCKET/KEY`, whatever `--format` prints.
+    /// `s3://BUCKET/KEY`, whatever `--format` prints. Ending in `/`, a folder or prefix the
+    /// shards share: each writes `shard-INDEX-of-COUNT.json` there.
     #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub(crate) output: Option<String>,
 

@@ -2,6 +2,8 @@
 
 mod args;
 mod aws;
+#[cfg(test)]
+mod deploy_tests;
 mod keys;
 mod limits;
 mod merge;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
+use cloudtrail_digest::report::ShardInfo;
 use cloudtrail_digest::store::read_regular_file;
 
 use crate::args::{S3Args, S3Url};
@@ -12,6 +13,19 @@ use crate::aws::Session;
 /// The largest report read back (a shard's report of millions of log files is a few
 /// hundred megabytes).
 const MAX_REPORT_BYTES: u64 = 4 << 30;
+
+/// Where a report goes: `place` itself, or, when it ends in `/` (a folder or an S3 prefix
+/// that the shards of a job share), a name in it: `shard-INDEX-of-COUNT.json` for a
+/// shard, `report.json` otherwise.
+pub(crate) fn name_in(place: &str, shard: Option<&ShardInfo>) -> String {
+    if !place.ends_with('/') {
+        return place.to_owned();
+    }
+    match shard {
+        Some(s) => format!("{place}shard-{:05}-of-{:05}.json", s.index, s.count),
+        None => format!("{place}report.json"),
+    }
+}
 
 /// Writes `bytes` to `place`: `s3://BUCKET/KEY`, or a file (written beside it, then
 /// renamed over it, so a reader never sees half a report).
@@ -38,6 +52,10 @@ pub(crate) fn write(place: &str, bytes: Vec<u8>, s3: &S3Args) -> Result<()> {
         return Ok(());
     }
     let path = Path::new(place);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder of {place}"))?;
+    }
     if path.is_dir() {
         bail!("--output {place}: a directory; give a file name");
     }

@@ -156,7 +156,8 @@ pub(crate) fn write(
     if let Some(place) = output {
         let mut bytes = Vec::new();
         render::json(report, inputs, code, &mut bytes)?;
-        crate::report_file::write(place, bytes, s3)?;
+        let place = crate::report_file::name_in(place, report.shard.as_ref());
+        crate::report_file::write(&place, bytes, s3)?;
     }
     match format {
         Format::Text => render::text(

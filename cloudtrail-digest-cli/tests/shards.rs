@@ -44,15 +44,18 @@ fn case_args(expected: &Value) -> Vec<String> {
 }
 
 /// Runs the `count` shards of `args` in `dir`, as separate processes: even counts as an
-/// AWS Batch array job, odd ones as a Kubernetes Indexed Job. Returns the reports' folder.
+/// AWS Batch array job writing into a shared folder (each names its own report), odd ones
+/// as a Kubernetes Indexed Job given a file name each. Returns the reports' folder.
 fn shards(dir: &Path, args: &[String], count: u32, out: &Path) -> PathBuf {
     let folder = out.join(format!("shards-{count}"));
-    std::fs::create_dir_all(&folder).unwrap();
     for index in 0..count {
         let mut c = bin();
-        c.args(args)
-            .arg("--output")
-            .arg(folder.join(format!("shard-{index:03}.json")));
+        c.args(args).arg("--output");
+        if count % 2 == 0 {
+            c.arg(format!("{}/", folder.display()));
+        } else {
+            c.arg(folder.join(format!("shard-{index:03}.json")));
+        }
         if count % 2 == 0 {
             c.arg("--shard").arg("env");
             c.env("AWS_BATCH_JOB_ARRAY_INDEX", index.to_string());
@@ -94,6 +97,10 @@ fn assert_shards_merge_to_one_run(dir: &Path, args: &[String], counts: &[u32]) -
     let out = tempfile::tempdir().unwrap();
     for &count in counts {
         let folder = shards(dir, args, count, out.path());
+        if count % 2 == 0 {
+            let first = folder.join(format!("shard-00000-of-{count:05}.json"));
+            assert!(first.is_file(), "{}", first.display());
+        }
         let merged = merge(dir, &folder, &["--format", "json"]);
         let name = format!("{} with {count} shards", dir.display());
         match serde_json::from_slice::<Value>(&merged.stdout) {

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::error::{list_error, Result};
 use crate::format::key_name::{ChainId, DigestKey, Location};
 use crate::report::{ListingFailure, UnrecognizedKey};
@@ -46,12 +48,52 @@ impl Discovery {
             p => format!("{p}/"),
         };
         let roots = find_awslogs(&lister, &start).map_err(list_error(bucket, &start))?;
-        let mut found = Self::default();
-        for account in accounts(&lister, &roots)
-            .iter()
+        let accounts: Vec<String> = accounts(&lister, &roots)
+            .into_iter()
             .filter(|a| wanted(&selection.account_ids, a))
-        {
-            found.add_account(&lister, account, selection);
+            .collect();
+        // Listing is waiting, not work: many folders are listed at once, on threads of
+        // their own (started only when there are several folders to list), and what they
+        // find is put together in the order of the folders.
+        let pool = std::cell::OnceCell::new();
+        let in_parallel = |folders: usize, work: &(dyn Fn() -> Vec<Listed> + Sync)| {
+            let pool = (folders > 1).then(|| {
+                pool.get_or_init(|| {
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(LIST_THREADS)
+                        .thread_name(|i| format!("discovery-{i}"))
+                        .build()
+                        .ok()
+                })
+            });
+            match pool.and_then(Option::as_ref) {
+                Some(pool) => pool.install(work),
+                None => work(),
+            }
+        };
+        let mut found = Self::default();
+        let mut digest_folders: Vec<String> = Vec::new();
+        let parts = in_parallel(accounts.len(), &|| {
+            accounts
+                .par_iter()
+                .map(|account| Self::account_folders(&lister, account, selection))
+                .collect()
+        });
+        for (part, digests) in parts {
+            found.log_locations.extend(part.log_locations);
+            found.unrecognized.extend(part.unrecognized);
+            digest_folders.extend(digests);
+        }
+        // The whole region is listed (about nine requests per year of hourly digests), so
+        // a trail with no digest in the requested range is still reported as such.
+        let keys = in_parallel(digest_folders.len(), &|| {
+            digest_folders
+                .par_iter()
+                .map(|region: &String| (Self::default(), lister.keys(region)))
+                .collect()
+        });
+        for (_, k) in keys {
+            found.add_keys(k);
         }
         found.finish(lister);
         Ok(found)
@@ -108,13 +150,13 @@ impl Discovery {
         }
     }
 
-    /// Records an account folder's log locations and lists its selected digest regions.
-    fn add_account<S: ObjectStore + ?Sized>(
-        &mut self,
+    /// An account folder's log locations, and its selected digest region folders.
+    fn account_folders<S: ObjectStore + ?Sized>(
         lister: &Lister<'_, S>,
         account: &str,
         selection: &Selection,
-    ) {
+    ) -> (Self, Vec<String>) {
+        let mut found = Self::default();
         let logs = format!("{account}CloudTrail/");
         for region in lister
             .folders(&logs)
@@ -123,26 +165,29 @@ impl Discovery {
         {
             match Location::from_log_folder(region) {
                 Ok(location) => {
-                    self.log_locations.insert(location);
+                    found.log_locations.insert(location);
                 }
-                Err(e) => self.unrecognized.push(UnrecognizedKey {
+                Err(e) => found.unrecognized.push(UnrecognizedKey {
                     key: region.clone(),
                     reason: e.to_string(),
                 }),
             }
         }
         let digests = format!("{account}CloudTrail-Digest/");
-        for region in lister
+        let regions = lister
             .folders(&digests)
-            .iter()
+            .into_iter()
             .filter(|r| wanted(&selection.regions, r))
-        {
-            // The whole region is listed (about nine requests per year of hourly digests),
-            // so a trail with no digest in the requested range is still reported as such.
-            self.add_keys(lister.keys(region));
-        }
+            .collect();
+        (found, regions)
     }
 }
+
+/// Folders listed at once during discovery.
+const LIST_THREADS: usize = 16;
+
+/// What listing one folder found: its part of the discovery, and folders or keys in it.
+type Listed = (Discovery, Vec<String>);
 
 /// How deep under the given prefix discovery looks for `AWSLogs/` folders: a trail's key
 /// prefix may have several segments.
