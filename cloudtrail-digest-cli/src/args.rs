@@ -191,6 +191,11 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 
+    /// Count valid log files without listing each in the JSON report (`--format json`,
+    /// `--output`): for runs of millions of files, where only what is not valid matters.
+    #[arg(long)]
+    pub(crate) omit_valid_logs: bool,
+
     /// Also write the whole JSON report (every file's verdict) to FILE or
     /// `s3://BUCKET/KEY`, whatever `--format` prints. Ending in `/`, a folder or prefix the
     /// shards share: each writes `shard-INDEX-of-COUNT.json` there.

@@ -82,8 +82,12 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         .validator
         .selection(selection.clone())
         .as_of(prepared.as_of)
-        // Text prints valid log files only with --verbose; JSON is the record of every file.
-        .omit_valid_logs(args.format == Format::Text && !args.verbose && args.output.is_none());
+        // Text prints valid log files only with --verbose; JSON is the record of every
+        // file unless told to count valid log files only.
+        .omit_valid_logs(
+            args.omit_valid_logs
+                || (args.format == Format::Text && !args.verbose && args.output.is_none()),
+        );
     if let Some((index, count)) = shard {
         if !prepared.as_of_fixed {
             bail!("a sharded run needs --as-of T, the same for every shard, so that every shard judges the bucket as of the same time");

@@ -37,10 +37,89 @@ fn main() -> Result<()> {
             per_digest.parse()?,
             log_kb.parse()?,
         ),
+        ["bench-org", keys, out, accounts, regions, hours, per_hour] => bench_org(
+            &PathBuf::from(keys),
+            &PathBuf::from(out),
+            accounts.parse()?,
+            regions.parse()?,
+            hours.parse()?,
+            per_hour.parse()?,
+        ),
         _ => bail!(
-            "usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR | bench KEYDIR OUTDIR LOGS LOGS_PER_DIGEST LOG_KB"
+            "usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR | bench KEYDIR OUTDIR LOGS LOGS_PER_DIGEST LOG_KB | bench-org KEYDIR OUTDIR ACCOUNTS REGIONS HOURS LOGS_PER_HOUR"
         ),
     }
+}
+
+/// Writes a signed organization trail's bucket, `accounts` × `regions` chains of `hours`
+/// hourly digests listing `per_hour` log files each (about 20 KB inflated), under
+/// `out/example-org-bucket`, with `out/public-keys.json`: the shape sharded runs split.
+fn bench_org(
+    keys: &std::path::Path,
+    out: &std::path::Path,
+    accounts: usize,
+    regions: usize,
+    hours: usize,
+    per_hour: usize,
+) -> Result<()> {
+    const REGIONS: [&str; 17] = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
+    ];
+    let key = TestKey::load(keys, 1)?;
+    let start = chrono::DateTime::from_timestamp(1_709_251_954, 0).context("time")?;
+    let plan = vec![
+        Hour {
+            logs: per_hour,
+            ..Hour::default()
+        };
+        hours
+    ];
+    let bucket = "example-org-bucket";
+    let mut sink = DirSink {
+        root: out.join(bucket),
+        error: None,
+    };
+    for a in 0..accounts {
+        for (r, region) in REGIONS.iter().cycle().take(regions).enumerate() {
+            let spec = cloudtrail_digest_testgen::TrailSpec {
+                bucket: bucket.into(),
+                prefix: None,
+                org_id: Some("o-benchorg001".into()),
+                account: format!("{:012}", 100_000_000_000 + a),
+                region: (*region).into(),
+                trail: "org-trail".into(),
+                home_region: "us-east-1".into(),
+            };
+            let mut generator = Generator::new((a * 100 + r) as u64);
+            generator.records_per_log = 20;
+            generator.chain(&mut sink, &spec, &[&key], start, &plan, None);
+        }
+    }
+    if let Some(e) = sink.error {
+        return Err(e);
+    }
+    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(3650))] });
+    std::fs::write(
+        out.join("public-keys.json"),
+        serde_json::to_string_pretty(&list)?,
+    )?;
+    Ok(())
 }
 
 /// Writes a signed bucket of `logs` log files of about `log_kb` KB inflated each,
