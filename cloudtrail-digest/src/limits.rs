@@ -15,6 +15,10 @@ pub struct Limits {
     /// Log files checked per batch: enough to keep a network store's pipeline full, few
     /// enough that only a bounded part of a long chain is held at once.
     pub log_batch: usize,
+    /// Accounts and regions walked at once (their chains one after another): an
+    /// organization's many short chains keep the store busy together. The read-ahead and
+    /// batch bounds apply to each.
+    pub units_at_once: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +28,7 @@ impl Default for Limits {
             read_ahead_bytes: 32 * 1024 * 1024,
             walk_threads: 4,
             log_batch: 8192,
+            units_at_once: 8,
         }
     }
 }

@@ -94,6 +94,18 @@ impl ListedLogs {
         }
     }
 
+    /// Takes in what another record holds (of other accounts and regions: the same file
+    /// in both keeps this record's digest).
+    pub(crate) fn absorb(&mut self, other: Self) {
+        let offset = u32::try_from(self.digests.len()).unwrap_or(u32::MAX);
+        self.digests.extend(other.digests);
+        for (id, digest) in other.first {
+            self.first
+                .entry(id)
+                .or_insert_with(|| digest.saturating_add(offset));
+        }
+    }
+
     /// Whether a digest of `scope` lists the log file.
     pub(crate) fn contains(&self, scope: Scope<'_>, bucket: &str, key: &str) -> bool {
         self.first.contains_key(&log_id(scope, bucket, key))
@@ -126,6 +138,25 @@ mod tests {
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_eq!(listed.insert(HERE, "ab", "c", a), None);
         assert_eq!(listed.insert(HERE, "a", "bc", a), None);
+    }
+
+    #[test]
+    fn records_of_other_places_are_joined_with_their_digests() {
+        let mut here = ListedLogs::default();
+        let a = here.add_digest("s3://b/digest-a".into());
+        here.insert(HERE, "b", "log-1", a);
+        let there = Scope {
+            account_id: "111122223333",
+            region: "eu-west-1",
+        };
+        let mut other = ListedLogs::default();
+        let b = other.add_digest("s3://b/digest-b".into());
+        other.insert(there, "b", "log-2", b);
+        here.absorb(other);
+        assert!(here.contains(HERE, "b", "log-1") && here.contains(there, "b", "log-2"));
+        let c = here.add_digest("s3://b/digest-c".into());
+        assert_eq!(here.insert(there, "b", "log-2", c), Some("s3://b/digest-b"));
+        assert_eq!(here.insert(HERE, "b", "log-1", c), Some("s3://b/digest-a"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::error::{list_error, Result};
 use crate::format::key_name::{ChainId, DigestKey, Location};
 use crate::report::{ListingFailure, UnrecognizedKey};
-use crate::run::listing::Lister;
+use crate::run::listing::{in_listing_pool, Lister};
 use crate::selection::Selection;
 use crate::store::{ObjectStore, StoreError};
 
@@ -52,28 +52,10 @@ impl Discovery {
             .into_iter()
             .filter(|a| wanted(&selection.account_ids, a))
             .collect();
-        // Listing is waiting, not work: many folders are listed at once, on threads of
-        // their own (started only when there are several folders to list), and what they
-        // find is put together in the order of the folders.
-        let pool = std::cell::OnceCell::new();
-        let in_parallel = |folders: usize, work: &(dyn Fn() -> Vec<Listed> + Sync)| {
-            let pool = (folders > 1).then(|| {
-                pool.get_or_init(|| {
-                    rayon::ThreadPoolBuilder::new()
-                        .num_threads(LIST_THREADS)
-                        .thread_name(|i| format!("discovery-{i}"))
-                        .build()
-                        .ok()
-                })
-            });
-            match pool.and_then(Option::as_ref) {
-                Some(pool) => pool.install(work),
-                None => work(),
-            }
-        };
+        // Many folders are listed at once, and what they find is put together in order.
         let mut found = Self::default();
         let mut digest_folders: Vec<String> = Vec::new();
-        let parts = in_parallel(accounts.len(), &|| {
+        let parts: Vec<Listed> = in_listing_pool(accounts.len(), &|| {
             accounts
                 .par_iter()
                 .map(|account| Self::account_folders(&lister, account, selection))
@@ -86,7 +68,7 @@ impl Discovery {
         }
         // The whole region is listed (about nine requests per year of hourly digests), so
         // a trail with no digest in the requested range is still reported as such.
-        let keys = in_parallel(digest_folders.len(), &|| {
+        let keys: Vec<Listed> = in_listing_pool(digest_folders.len(), &|| {
             digest_folders
                 .par_iter()
                 .map(|region: &String| (Self::default(), lister.keys(region)))
@@ -182,9 +164,6 @@ impl Discovery {
         (found, regions)
     }
 }
-
-/// Folders listed at once during discovery.
-const LIST_THREADS: usize = 16;
 
 /// What listing one folder found: its part of the discovery, and folders or keys in it.
 type Listed = (Discovery, Vec<String>);

@@ -156,6 +156,29 @@ impl<'a, S: ObjectStore + ?Sized> Lister<'a, S> {
     }
 }
 
+/// Folders listed at once where a run lists many.
+const LIST_THREADS: usize = 16;
+
+/// Runs `work` (which lists `folders` folders with rayon) on [`LIST_THREADS`] threads of
+/// its own when there are several folders: listing is waiting, not work, so more requests
+/// are in flight than there are cores. On the caller's pool when there is one folder, or
+/// if the threads cannot be started.
+pub(crate) fn in_listing_pool<T: Send>(folders: usize, work: &(dyn Fn() -> T + Sync)) -> T {
+    let pool = (folders > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(LIST_THREADS)
+                .thread_name(|i| format!("list-{i}"))
+                .build()
+                .ok()
+        })
+        .flatten();
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

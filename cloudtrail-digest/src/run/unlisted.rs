@@ -5,10 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::discovery::Discovery;
-use super::listing::{Leftovers, Lister};
+use super::listing::{in_listing_pool, Leftovers, Lister};
 use super::log_folders::each_log;
 use super::Plan;
 use crate::check::chain::ChainBuilder;
@@ -30,6 +32,31 @@ type Found = (String, DateTime<Utc>);
 pub(crate) struct Scan {
     pub(crate) locations: Vec<LocationReport>,
     pub(crate) leftovers: Leftovers,
+}
+
+/// The log files found at each location, from its start, and those no digest lists: the
+/// log folders are listed many at once (listing is waiting, not work).
+fn list_all<S: ObjectStore + ?Sized>(
+    plan: &Plan<'_, S>,
+    listing: &Lister<'_, S>,
+    listed: &ListedLogs,
+    locations: &[Location],
+    starts: &[DateTime<Utc>],
+) -> Vec<(u64, Vec<Found>)> {
+    let list = |(location, from): (&Location, &DateTime<Utc>)| {
+        let mut logs_found = 0;
+        let mut unlisted: Vec<Found> = Vec::new();
+        each_log(listing, location, *from, plan.selection.end, &mut |k, t| {
+            logs_found += 1;
+            if !listed.contains(Scope::of(location), plan.bucket, &k) {
+                unlisted.push((k, t));
+            }
+        });
+        (logs_found, unlisted)
+    };
+    in_listing_pool(locations.len(), &|| {
+        locations.par_iter().zip(starts).map(list).collect()
+    })
 }
 
 /// A trail's identity across the chains of a bucket: its layout, name and home region, and
@@ -109,38 +136,40 @@ pub(crate) fn scan<S: ObjectStore + ?Sized>(
         verified: &verified,
         foreign,
     };
+    // Each location's chains and trails, found once.
+    let mut here_of: BTreeMap<Location, Vec<usize>> = BTreeMap::new();
+    for (i, chain) in chains.iter().enumerate() {
+        let location = chain.report().chain.location.clone();
+        here_of.entry(location).or_default().push(i);
+    }
+    let mut trails_of: BTreeMap<&Location, BTreeSet<String>> = BTreeMap::new();
+    for chain in discovery.chains.keys() {
+        trails_of
+            .entry(&chain.location)
+            .or_default()
+            .insert(chain.trail_name.clone());
+    }
+    let locations: Vec<Location> = discovery
+        .log_locations_of(plan.selection)
+        .into_iter()
+        .collect();
+    let nothing = Vec::new();
+    let starts: Vec<DateTime<Utc>> = locations
+        .iter()
+        .map(|l| ctx.listed_from(here_of.get(l).unwrap_or(&nothing), chains))
+        .collect();
+    let listed_logs = list_all(plan, &listing, listed, &locations, &starts);
     let mut reports = Vec::new();
-    for location in discovery.log_locations_of(plan.selection) {
-        let here: Vec<usize> = (0..chains.len())
-            .filter(|&i| chains[i].report().chain.location == location)
-            .collect();
-        let from = ctx.listed_from(&here, chains);
-        let mut logs_found = 0;
-        let mut unlisted: Vec<Found> = Vec::new();
-        each_log(
-            &listing,
-            &location,
-            from,
-            plan.selection.end,
-            &mut |k, t| {
-                logs_found += 1;
-                if !listed.contains(Scope::of(&location), plan.bucket, &k) {
-                    unlisted.push((k, t));
-                }
-            },
-        );
-        let trails: BTreeSet<String> = discovery
-            .chains
-            .keys()
-            .filter(|c| c.location == location)
-            .map(|c| c.trail_name.clone())
-            .collect();
+    for ((location, from), (logs_found, unlisted)) in locations.iter().zip(starts).zip(listed_logs)
+    {
+        let here = here_of.get(location).cloned().unwrap_or_default();
+        let trails = trails_of.get(location).cloned().unwrap_or_default();
         for &i in &here {
             ctx.add_tail(chains, i, &unlisted, trails.len() == 1);
             chains[i].logs_before_start(unlisted.iter().map(|(_, t)| *t));
         }
         let found = LocationFound {
-            location,
+            location: location.clone(),
             from,
             logs_found,
             unlisted,
