@@ -6,6 +6,7 @@
 #
 #   bash benches/shards.sh ACCOUNTS REGIONS HOURS PER_HOUR [LATENCY_MS] [SHARDS]
 #
+# OMIT=1 passes --omit-valid-logs to every run (as at scale).
 # Prints each run's wall time, logs/s, CPU and peak RSS, the merge's, and checks that the
 # merged report equals the whole run's. Data goes to ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}.
 # The server binds 127.0.0.1 and is stopped on exit. Needs /usr/bin/time.
@@ -32,6 +33,7 @@ for _ in $(seq 1 300); do grep -q AWS_REGION "$env_file" && break; sleep 0.2; do
 set -a; . "$env_file"; set +a
 export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent
 as_of=2030-01-01T00:00:00Z
+extra=(); [ "${OMIT:-0}" = 0 ] || extra=(--omit-valid-logs)
 
 # logs_in REPORT: the log files a JSON report judged.
 logs_in() {
@@ -51,12 +53,12 @@ run() {
 echo "$accounts accounts x $regions regions x $hours hours x $per_hour logs = $logs logs, ${latency} ms per S3 request, $shards shards"
 echo "| run | wall | logs/s | CPU us/log | peak RSS |"
 echo "|---|---|---|---|---|"
-run "whole run" "$out/whole.json" "$bin/cloudtrail-digest" validate "s3://$bucket" --as-of "$as_of" --no-progress --output "$out/whole.json"
+run "whole run" "$out/whole.json" "$bin/cloudtrail-digest" validate "s3://$bucket" --as-of "$as_of" --no-progress "${extra[@]}" --output "$out/whole.json"
 for i in $(seq 0 $((shards - 1))); do
   report=$(printf '%s/shards/shard-%05d-of-%05d.json' "$out" "$i" "$shards")
   AWS_BATCH_JOB_ARRAY_INDEX=$i AWS_BATCH_JOB_ARRAY_SIZE=$shards \
     run "shard $i of $shards" "$report" "$bin/cloudtrail-digest" validate "s3://$bucket" --as-of "$as_of" \
-    --no-progress --shard env --output "$out/shards/"
+    --no-progress "${extra[@]}" --shard env --output "$out/shards/"
 done
 run "merge" "$out/merged.json" "$bin/cloudtrail-digest" merge "$out/shards/" --output "$out/merged.json"
 python3 - "$out/whole.json" "$out/merged.json" <<'PY'
@@ -65,4 +67,4 @@ strip = lambda r: {k: v for k, v in r.items() if k not in ("trail_records",)}
 a, b = (strip(json.load(open(p))) for p in sys.argv[1:3])
 sys.exit("the merged report differs from the whole run's" if a != b else 0)
 PY
-echo "merged report = whole run's report"
+echo "merged report = whole run's report; reports: $(du -cb "$out"/shards/*.json | tail -1 | cut -f1) bytes"

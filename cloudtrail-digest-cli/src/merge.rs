@@ -18,7 +18,8 @@ struct RunInputs {
 pub(crate) fn run(args: &MergeArgs) -> Result<u8> {
     let mut shards = Vec::new();
     let mut inputs = None;
-    for (name, bytes) in report_file::read_all(&args.reports, &args.s3)? {
+    // One report's bytes at a time: only the parsed reports are held together.
+    report_file::read_each(&args.reports, &args.s3, &mut |name, bytes| {
         let report: Report = serde_json::from_slice(&bytes)
             .with_context(|| format!("{name}: not a cloudtrail-digest JSON report"))?;
         if inputs.is_none() {
@@ -27,7 +28,8 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8> {
             inputs = Some(run.inputs);
         }
         shards.push((name, report));
-    }
+        Ok(())
+    })?;
     let merged = report::merge(shards)?;
     let inputs = inputs.context("no reports to merge")?;
     validate::write(

@@ -67,11 +67,10 @@ pub(crate) fn write(place: &str, bytes: Vec<u8>, s3: &S3Args) -> Result<()> {
         .with_context(|| format!("cannot write the report to {place}"))
 }
 
-/// Every report under `sources`, each with its name: files as given, the `*.json` files
-/// of a directory, the `.json` objects under an `s3://BUCKET/PREFIX`; in name order
-/// within each source.
-pub(crate) fn read_all(sources: &[String], s3: &S3Args) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut out = Vec::new();
+/// Hands each report under `sources` to `each`, with its name, one at a time: files as
+/// given, the `*.json` files of a directory, the `.json` objects under an
+/// `s3://BUCKET/PREFIX`; in name order within each source.
+pub(crate) fn read_each(sources: &[String], s3: &S3Args, each: Each<'_>) -> Result<()> {
     let mut session = None;
     for source in sources {
         if source.starts_with("s3://") {
@@ -82,7 +81,7 @@ pub(crate) fn read_all(sources: &[String], s3: &S3Args) -> Result<Vec<(String, V
                 )?);
             }
             if let Some(session) = &session {
-                out.extend(read_prefix(session, source)?);
+                read_prefix(session, source, each)?;
             }
             continue;
         }
@@ -99,14 +98,19 @@ pub(crate) fn read_all(sources: &[String], s3: &S3Args) -> Result<Vec<(String, V
                 bail!("{source}: no .json report in the directory");
             }
             for file in files {
-                out.push(read_file(&file)?);
+                let (name, bytes) = read_file(&file)?;
+                each(name, bytes)?;
             }
         } else {
-            out.push(read_file(path)?);
+            let (name, bytes) = read_file(path)?;
+            each(name, bytes)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
+
+/// What is done with each report read: its name and bytes.
+pub(crate) type Each<'a> = &'a mut dyn FnMut(String, Vec<u8>) -> Result<()>;
 
 fn is_json(path: &Path) -> bool {
     path.extension()
@@ -120,7 +124,7 @@ fn read_file(path: &Path) -> Result<(String, Vec<u8>)> {
     Ok((name, bytes))
 }
 
-fn read_prefix(session: &Session, source: &str) -> Result<Vec<(String, Vec<u8>)>> {
+fn read_prefix(session: &Session, source: &str, each: Each<'_>) -> Result<()> {
     let url = S3Url::parse_or_explain(source)?;
     let client = session.block_on(session.aws.s3_client_for(&url.bucket));
     let mut keys = Vec::new();
@@ -148,7 +152,6 @@ fn read_prefix(session: &Session, source: &str) -> Result<Vec<(String, Vec<u8>)>
         bail!("{source}: no .json report under the prefix");
     }
     keys.sort();
-    let mut out = Vec::with_capacity(keys.len());
     for key in keys {
         let name = format!("s3://{}/{key}", url.bucket);
         let object = session
@@ -160,7 +163,7 @@ fn read_prefix(session: &Session, source: &str) -> Result<Vec<(String, Vec<u8>)>
             .with_context(|| format!("cannot read the report {name}"))?
             .into_bytes()
             .to_vec();
-        out.push((name, bytes));
+        each(name, bytes)?;
     }
-    Ok(out)
+    Ok(())
 }
