@@ -183,7 +183,23 @@ fn a_merge_of_the_wrong_shards_is_an_error_naming_them() {
     assert!(err.to_string().starts_with("other: plan"), "{err}");
     parts.pop();
     parts.push(last);
-    assert!(merge(parts).is_ok());
+    assert!(merge(parts.clone()).is_ok());
+    // A shard that claims another's unit as well, or an index outside the plan.
+    let mut forged = parts.clone();
+    let theirs = forged[2].1.shard.as_ref().unwrap().units[0].clone();
+    forged[1].1.shard.as_mut().unwrap().units.push(theirs);
+    let err = merge(forged).unwrap_err();
+    assert!(
+        err.to_string().contains("which shard 2 holds too")
+            || err.to_string().contains("which shard 1 holds too"),
+        "{err}"
+    );
+    let mut outside = parts.clone();
+    outside[3].1.shard.as_mut().unwrap().index = 7;
+    assert!(merge(outside)
+        .unwrap_err()
+        .to_string()
+        .contains("not a shard of the plan"));
     assert!(
         matches!(merge(vec![("whole".into(), v.run().unwrap())]), Err(MergeError::NotAShard(n)) if n == "whole")
     );

@@ -1,10 +1,12 @@
 //! The log files the verified digests of a run list, kept compact: a 128-bit hash of each
-//! bucket and key with the digest that listed it first. Listings count per account and
-//! region: a digest that lists a log file of another account or region is a finding of
-//! its own and vouches for nothing there, so what one account and region's digests list
-//! never depends on another's (and a run split by account and region is the same run). It answers the two questions asked
+//! bucket and key with the digest that listed it first. It answers the two questions asked
 //! of every log file: was it listed before (a `duplicate_log` finding), and is a file found
 //! in a log folder listed at all (else injected or not covered).
+//!
+//! Listings count per account and region: a digest that lists a log file of another
+//! account or region is a finding of its own and vouches for nothing there, so what one
+//! account and region's digests list never depends on another's (and a run split by
+//! account and region is the same run).
 //!
 //! About 40 bytes per log file instead of its key, bucket and the listing digest's URL:
 //! the run's memory grows by that, not by the length of the keys. The hash is SHA-256,

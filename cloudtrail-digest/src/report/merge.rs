@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::run_report::{Parts, Report};
 use super::shard::ShardInfo;
+use crate::format::key_name::Location;
 
 /// Why shard reports cannot be merged. Each names the report (as the caller named it).
 #[derive(Debug, thiserror::Error)]
@@ -84,9 +85,18 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         .clone()
         .ok_or_else(|| MergeError::NotAShard(first_name.clone()))?;
     let mut by_index: BTreeMap<u32, &str> = BTreeMap::new();
-    let mut units = 0u64;
+    let mut units: BTreeMap<&Location, &str> = BTreeMap::new();
     for (name, report) in &reports {
         let shard = same_plan(name, report, first_name, first, &first_shard)?;
+        if shard.index >= shard.count {
+            return Err(MergeError::Inconsistent {
+                name: name.clone(),
+                reason: format!(
+                    "shard {} of {} is not a shard of the plan",
+                    shard.index, shard.count
+                ),
+            });
+        }
         if let Some(a) = by_index.insert(shard.index, name) {
             return Err(MergeError::Duplicate {
                 index: shard.index,
@@ -96,7 +106,17 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
             });
         }
         check_share(name, report, shard)?;
-        units += shard.units.len() as u64;
+        for unit in &shard.units {
+            if let Some(other) = units.insert(unit, name) {
+                return Err(MergeError::Inconsistent {
+                    name: name.clone(),
+                    reason: format!(
+                        "holds {}/{}, which {other} holds too",
+                        unit.account_id, unit.region
+                    ),
+                });
+            }
+        }
     }
     let missing: Vec<u32> = (0..first_shard.count)
         .filter(|i| !by_index.contains_key(i))
@@ -107,11 +127,12 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
             count: first_shard.count,
         });
     }
-    if units != first_shard.plan_units {
+    if units.len() as u64 != first_shard.plan_units {
         return Err(MergeError::Inconsistent {
             name: first_name.clone(),
             reason: format!(
-                "the shards hold {units} units, the plan {}",
+                "the shards hold {} units, the plan {}",
+                units.len(),
                 first_shard.plan_units
             ),
         });
