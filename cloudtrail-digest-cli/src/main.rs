@@ -4,6 +4,7 @@ mod args;
 mod aws;
 #[cfg(test)]
 mod deploy_tests;
+mod folder_check;
 mod keys;
 mod limits;
 mod merge;

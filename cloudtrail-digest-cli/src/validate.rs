@@ -200,6 +200,7 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
         .as_ref()
         .map(|m| m.trail_records.clone())
         .unwrap_or_default();
+    let named = args.bucket.is_none() && args.original_bucket.is_none() && manifest.is_none();
     let bucket = match (&args.bucket, &args.original_bucket, manifest) {
         (Some(b), _, _) | (None, Some(b), _) => b.clone(),
         (None, None, Some(m)) => m.bucket,
@@ -217,6 +218,7 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
     let keys = load_keys(args)?;
     let store = FsStore::new(dir, bucket.clone())
         .with_context(|| format!("cannot open {}", dir.display()))?;
+    crate::folder_check::check(dir, &store, &bucket, named)?;
     Ok(Prepared {
         validator: Validator::new(store, bucket)
             .public_keys(keys)

@@ -413,48 +413,6 @@ fn the_right_key_saved_as_subject_public_key_info_verifies() {
 }
 
 #[test]
-fn a_copy_under_another_name_is_moved_with_a_hint() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_tree(
-        &case("valid-chain").join(BUCKET),
-        &tmp.path().join("evidence-copy"),
-    );
-    std::fs::copy(
-        case("valid-chain").join("public-keys.json"),
-        tmp.path().join("public-keys.json"),
-    )
-    .unwrap();
-    let out = run(
-        tmp.path(),
-        &[
-            "validate",
-            "evidence-copy",
-            "--public-keys",
-            "public-keys.json",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("INVALID: has been moved from its original location"),
-        "{err}"
-    );
-    assert!(err.contains("pass --bucket example-trail-bucket"), "{err}");
-    let named = run(
-        tmp.path(),
-        &[
-            "validate",
-            "evidence-copy",
-            "--bucket",
-            BUCKET,
-            "--public-keys",
-            "public-keys.json",
-        ],
-    );
-    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
-}
-
-#[test]
 fn stray_files_and_folders_among_the_logs_are_named_and_incomplete() {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(&case("valid-chain"), tmp.path());
@@ -538,4 +496,45 @@ fn a_closed_pipe_on_stdout_keeps_the_verdict_and_the_findings() {
         }
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     }
+}
+
+/// Pointing at the wrong folder is a usage mistake, exit 2 with what to pass instead:
+/// never digests "moved" from another bucket (a tampered verdict, exit 1).
+#[test]
+fn a_folder_at_the_wrong_level_or_misnamed_is_an_error_not_a_finding() {
+    let dir = case("valid-chain");
+    let keys = ["--public-keys", "public-keys.json"];
+    // The folder above the bucket's copy.
+    let above = run(&dir, &[&["validate", "."][..], &keys].concat());
+    assert_eq!(above.status.code(), Some(2), "{}", stderr(&above));
+    assert!(
+        stderr(&above).contains("pass ./example-trail-bucket"),
+        "{}",
+        stderr(&above)
+    );
+    assert!(above.stdout.is_empty());
+    // The AWSLogs folder itself.
+    let logs_folder = ["validate", "example-trail-bucket/AWSLogs"];
+    let inside = run(&dir, &[&logs_folder[..], &keys].concat());
+    assert_eq!(inside.status.code(), Some(2), "{}", stderr(&inside));
+    assert!(
+        stderr(&inside).contains("is the AWSLogs folder of a copy: pass the folder that holds it")
+    );
+    // A copy whose folder is not named after its bucket: an error until --bucket says
+    // which bucket it is a copy of, then the verdict.
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("evidence-2024");
+    copy_tree(&dir.join(BUCKET), &copy);
+    let keys_file = dir.join("public-keys.json");
+    let args = [
+        "validate",
+        copy.to_str().unwrap(),
+        "--public-keys",
+        keys_file.to_str().unwrap(),
+    ];
+    let misnamed = run(tmp.path(), &args);
+    assert_eq!(misnamed.status.code(), Some(2), "{}", stderr(&misnamed));
+    assert!(stderr(&misnamed).contains("pass --bucket example-trail-bucket"));
+    let named = run(tmp.path(), &[&args[..], &["--bucket", BUCKET]].concat());
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
 }
