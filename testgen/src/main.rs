@@ -51,6 +51,20 @@ fn main() -> Result<()> {
     }
 }
 
+/// `out/public-keys.json`: `key`, valid from a day before `start` for ten years.
+fn write_public_keys(
+    out: &std::path::Path,
+    key: &TestKey,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(3650))] });
+    std::fs::write(
+        out.join("public-keys.json"),
+        serde_json::to_string_pretty(&list)?,
+    )?;
+    Ok(())
+}
+
 /// Writes a signed organization trail's bucket, `accounts` × `regions` chains of `hours`
 /// hourly digests listing `per_hour` log files each (about 20 KB inflated), under
 /// `out/example-org-bucket`, with `out/public-keys.json`: the shape sharded runs split.
@@ -114,12 +128,7 @@ fn bench_org(
     if let Some(e) = sink.error {
         return Err(e);
     }
-    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(3650))] });
-    std::fs::write(
-        out.join("public-keys.json"),
-        serde_json::to_string_pretty(&list)?,
-    )?;
-    Ok(())
+    write_public_keys(out, &key, start)
 }
 
 /// Writes a signed bucket of `logs` log files of about `log_kb` KB inflated each,
@@ -152,10 +161,5 @@ fn bench(
     if let Some(e) = sink.error {
         return Err(e);
     }
-    let list = serde_json::json!({ "PublicKeyList": [key.list_entry(start - chrono::Duration::days(1), start + chrono::Duration::days(3650))] });
-    std::fs::write(
-        out.join("public-keys.json"),
-        serde_json::to_string_pretty(&list)?,
-    )?;
-    Ok(())
+    write_public_keys(out, &key, start)
 }

@@ -13,8 +13,10 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
+
+use crate::cloudtrail::{serve, Response};
 
 /// What the proxy answers in moto's stead.
 #[derive(Debug, Default)]
@@ -41,8 +43,6 @@ pub struct AugmentProxy {
     pub state: Arc<Mutex<Augments>>,
 }
 
-type Response = hyper::Response<Full<Bytes>>;
-
 fn json_response(value: &Value) -> Response {
     let mut r = hyper::Response::new(Full::new(Bytes::from(value.to_string())));
     r.headers_mut().insert(
@@ -60,25 +60,10 @@ impl AugmentProxy {
             .trim_end_matches('/')
             .to_owned();
         let state = Arc::new(Mutex::new(Augments::default()));
-        let listener = rt.block_on(TcpListener::bind(("127.0.0.1", 0)))?;
-        let addr = listener.local_addr()?;
         let shared = Arc::clone(&state);
-        rt.spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let (state, upstream) = (Arc::clone(&shared), upstream.clone());
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        answer(Arc::clone(&state), upstream.clone(), req)
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
+        let addr = serve(rt, 0, move |req| {
+            answer(Arc::clone(&shared), upstream.clone(), req)
+        })?;
         Ok(Self {
             endpoint: format!("http://{addr}"),
             state,

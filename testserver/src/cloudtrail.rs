@@ -2,6 +2,7 @@
 //! `GetTrail`, `GetTrailStatus` and `DescribeTrails`. **Test-only.**
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use hyper::body::Incoming;
@@ -71,25 +72,8 @@ impl CloudTrailStub {
             public_keys,
             ..CloudTrailState::default()
         }));
-        let listener = rt.block_on(TcpListener::bind(("127.0.0.1", port)))?;
-        let addr = listener.local_addr()?;
         let shared = Arc::clone(&state);
-        rt.spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let _ = socket.set_nodelay(true);
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| answer(Arc::clone(&state), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
+        let addr = serve(rt, port, move |req| answer(Arc::clone(&shared), req))?;
         Ok(Self {
             endpoint: format!("http://{addr}"),
             state,
@@ -97,11 +81,41 @@ impl CloudTrailStub {
     }
 }
 
+/// A plain HTTP response, as the loopback servers give them.
+pub(crate) type Response = hyper::Response<http_body_util::Full<hyper::body::Bytes>>;
+
+/// Binds 127.0.0.1:`port` (0: any free port) and answers every request of every
+/// connection with `answer`, on `rt`, until the runtime stops. Returns the address.
+pub(crate) fn serve<F, Fut>(rt: &Runtime, port: u16, answer: F) -> std::io::Result<SocketAddr>
+where
+    F: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send + 'static,
+{
+    let listener = rt.block_on(TcpListener::bind(("127.0.0.1", port)))?;
+    let addr = listener.local_addr()?;
+    rt.spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let _ = socket.set_nodelay(true);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(answer);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
 #[allow(clippy::too_many_lines)] // one arm per CloudTrail action
 async fn answer(
     state: Arc<Mutex<CloudTrailState>>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, std::convert::Infallible> {
+) -> Result<Response, std::convert::Infallible> {
     use http_body_util::BodyExt as _;
     let target = req
         .headers()

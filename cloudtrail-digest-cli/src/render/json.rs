@@ -44,18 +44,6 @@ mod tests {
     #[test]
     fn the_committed_schema_is_the_outputs() {
         let schema = schemars::schema_for!(JsonOutput<'static>);
-        let mut text = serde_json::to_string_pretty(&schema).unwrap();
-        text.push('\n');
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/report.schema.json");
-        if std::env::var_os("BLESS").is_some() {
-            std::fs::write(&path, &text).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == text,
-            "{} is not the schema of the output: run BLESS=1 cargo test -p cloudtrail-digest-cli schema",
-            path.display()
-        );
+        crate::render::assert_committed_schema(&schema, "report.schema.json");
     }
 }
