@@ -191,6 +191,13 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 
+    /// List the bucket's objects from this S3 Inventory report (`s3://BUCKET/.../manifest.json`,
+    /// CSV or Parquet) instead of listing them, for the days up to two days before it was
+    /// taken; later days are listed directly. Objects added to earlier days after it was
+    /// taken are not seen.
+    #[arg(long, value_name = "S3_URL")]
+    pub(crate) inventory: Option<String>,
+
     /// Count valid log files without listing each in the JSON report (`--format json`,
     /// `--output`): for runs of millions of files, where only what is not valid matters.
     #[arg(long)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
+use cloudtrail_digest::inventory::Inventory;
 use cloudtrail_digest::report::{Report, Severity};
 use cloudtrail_digest::store::{read_regular_file, CopyOf, FsStore, Root};
 use cloudtrail_digest::{PublicKeySet, Selection, TrailConfig, TrailRecord, Validator};
@@ -72,6 +73,9 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
             .source
             .as_deref()
             .is_some_and(|s| s.starts_with("s3://"));
+    if !is_s3 && args.inventory.is_some() {
+        bail!("--inventory is for a bucket in S3 (s3://BUCKET): a local copy is listed directly");
+    }
     let prepared = if is_s3 {
         prepare_s3(args)?
     } else {
@@ -268,6 +272,22 @@ fn bucket_and_prefix(args: &ValidateArgs, trail: Option<&TrailConfig>) -> Result
     Ok(S3Url { bucket, prefix })
 }
 
+/// The S3 Inventory whose manifest is at `manifest`, its keys under `prefix`.
+fn load_inventory(
+    session: &Session,
+    args: &ValidateArgs,
+    manifest: &str,
+    prefix: &str,
+) -> Result<Inventory> {
+    let url = S3Url::parse(manifest)
+        .filter(|u| !u.prefix.is_empty() && !u.prefix.ends_with('/'))
+        .ok_or_else(|| {
+            anyhow::anyhow!("--inventory {manifest:?}: expected s3://BUCKET/.../manifest.json")
+        })?;
+    let store = session.s3_store(&args.s3, &url.bucket)?;
+    Ok(Inventory::load(&store, &url.bucket, &url.prefix, prefix)?)
+}
+
 /// A bucket in S3 (or a copy of one there), with CloudTrail's records of its trails and,
 /// without key files, CloudTrail's public keys.
 fn prepare_s3(args: &ValidateArgs) -> Result<Prepared> {
@@ -283,7 +303,7 @@ fn prepare_s3(args: &ValidateArgs) -> Result<Prepared> {
     let url = bucket_and_prefix(args, trail.as_ref().map(|(_, c)| c))?;
     let store = session.s3_store(&args.s3, &url.bucket)?;
     let read_from = format!("s3://{}/{}", url.bucket, url.prefix);
-    let validator = match &args.original_bucket {
+    let mut validator = match &args.original_bucket {
         // Digests and logs name the original bucket: read them from this one.
         Some(original) => Validator::new(
             CopyOf::new(store, original.clone(), url.bucket.clone()),
@@ -291,6 +311,13 @@ fn prepare_s3(args: &ValidateArgs) -> Result<Prepared> {
         ),
         None => Validator::new(store, &url.bucket),
     };
+    if let Some(manifest) = &args.inventory {
+        if args.original_bucket.is_some() {
+            bail!("--inventory cannot be combined with --original-bucket: validate the copy's own inventory without it, or list the copy");
+        }
+        let inventory = load_inventory(&session, args, manifest, &url.prefix)?;
+        validator = validator.inventory(Arc::new(inventory));
+    }
     let mut validator = validator
         .prefix(url.prefix)
         .trail_record_source(session.aws.trail_records())

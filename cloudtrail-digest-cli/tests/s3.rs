@@ -20,12 +20,7 @@ const LOCAL_ONLY: &[&str] = &["no-sidecars", "key-escaping-root"];
 #[allow(clippy::too_many_lines)] // one scenario, read top to bottom
 fn golden_cases_give_the_local_report_over_s3() {
     let rt = support::runtime();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
+    let dirs = support::case_dirs();
     let mut failures = Vec::new();
     let mut compared = 0;
     for dir in &dirs {
@@ -1089,4 +1084,95 @@ fn shards_write_their_reports_to_s3_and_merge_reads_them_from_there() {
     let empty = cli(&dir, &["merge", "s3://shard-reports/run-2/"], &s3, &ct);
     assert_eq!(empty.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&empty.stderr).contains("no .json report"));
+}
+
+/// Puts an inventory of the bucket copy `dir` (taken now) in bucket `inventories` of `s3`;
+/// returns its manifest's URL.
+fn put_inventory(
+    rt: &tokio::runtime::Runtime,
+    s3: &S3Server,
+    dir: &Path,
+    bucket: &str,
+    format: cloudtrail_digest_testgen::inventory::Format,
+) -> String {
+    let keys: Vec<(String, u64)> = support::walk(dir)
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| !k.ends_with(".meta.json"))
+        .map(|(k, p)| (k, std::fs::metadata(p).unwrap().len()))
+        .collect();
+    let inv = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    let at = format!("{bucket}/all/{}", now.format("%Y-%m-%dT%H-%MZ"));
+    let objects = cloudtrail_digest_testgen::inventory::inventory(
+        bucket,
+        &keys,
+        now,
+        format,
+        "inventories",
+        &at,
+    )
+    .unwrap();
+    for (key, body) in objects {
+        let path = inv.path().join(&key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    s3.load(rt, inv.path(), "inventories");
+    format!("s3://inventories/{at}/manifest.json")
+}
+
+/// `--inventory`: every golden case listed from an S3 Inventory of its bucket (CSV and
+/// Parquet in turn, taken now: every day of the cases is before its cut-off) gives the
+/// report of the same bucket listed directly, and the report names the inventory.
+#[test]
+fn golden_cases_listed_from_an_inventory_give_the_listed_report() {
+    use cloudtrail_digest_testgen::inventory::Format;
+    let rt = support::runtime();
+    let mut failures = Vec::new();
+    let dirs: Vec<PathBuf> = support::case_dirs();
+    for (i, dir) in dirs.iter().enumerate() {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        let bucket = bucket_of(dir);
+        let s3 = S3Server::start(&rt);
+        s3.load(&rt, &dir.join(&bucket), &bucket);
+        let format = if i % 2 == 0 {
+            Format::Csv
+        } else {
+            Format::Parquet
+        };
+        let manifest = put_inventory(&rt, &s3, &dir.join(&bucket), &bucket, format);
+        let ct = cloudtrail(&rt, case_keys(dir));
+        let url = format!("s3://{bucket}");
+        let listed = cli(dir, &["validate", &url, "--format", "json"], &s3, &ct);
+        let args = [
+            "validate",
+            &url,
+            "--format",
+            "json",
+            "--inventory",
+            &manifest,
+        ];
+        let from_inventory = cli(dir, &args, &s3, &ct);
+        let mut got = json(&from_inventory);
+        let named = got
+            .as_object_mut()
+            .and_then(|m| m.remove("inventory"))
+            .is_some_and(|v| v["manifest"] == manifest.as_str());
+        if !named
+            || listed.status.code() != from_inventory.status.code()
+            || comparable(json(&listed)) != comparable(got)
+        {
+            failures.push(format!(
+                "{name} ({format:?}): exit {:?} listed, {:?} from the inventory; stderr {}\n--- listed\n{}\n--- inventory\n{}",
+                listed.status.code(),
+                from_inventory.status.code(),
+                String::from_utf8_lossy(&from_inventory.stderr),
+                String::from_utf8_lossy(&listed.stdout),
+                String::from_utf8_lossy(&from_inventory.stdout)
+            ));
+        }
+    }
+    assert!(dirs.len() > 40, "{} cases", dirs.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

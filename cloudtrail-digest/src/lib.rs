@@ -68,6 +68,8 @@
 mod check;
 mod error;
 mod format;
+#[cfg(feature = "inventory")]
+pub mod inventory;
 mod limits;
 pub mod posture;
 mod progress;

@@ -6,6 +6,8 @@
 pub mod internals {
     pub use crate::check::log_hash::{check_log_bytes, inflate_sha256, Scratch};
     pub use crate::format::gzip::Inflater;
+    #[cfg(feature = "inventory")]
+    pub use crate::inventory::read_data_file;
     #[cfg(unix)]
     pub use crate::store::fs::parse_sidecar;
 }

@@ -38,6 +38,8 @@ pub struct Validator {
     limits: Limits,
     progress: Arc<dyn Progress>,
     shard: Option<(u32, u32)>,
+    #[cfg(feature = "inventory")]
+    inventory: Option<Arc<crate::inventory::Inventory>>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -79,6 +81,8 @@ impl Validator {
             limits: Limits::default(),
             progress: Arc::new(()),
             shard: None,
+            #[cfg(feature = "inventory")]
+            inventory: None,
         }
     }
 
@@ -170,7 +174,52 @@ impl Validator {
     /// The top listing failed, or the selection is inconsistent.
     pub fn discover(&self) -> Result<Discovery> {
         self.selection.check()?;
-        Discovery::find(&*self.store, &self.bucket, &self.prefix, &self.selection)
+        Discovery::find(&*self.store()?, &self.bucket, &self.prefix, &self.selection)
+    }
+
+    /// Takes the object listings of the bucket's CloudTrail folders from an S3 Inventory
+    /// of it, up to shortly before it was taken, instead of listing them (see
+    /// [`InventoryStore`](crate::inventory::InventoryStore) for what that cannot see).
+    /// Log files the inventory shows that no digest lists are read before they are
+    /// reported, so that one deleted since is not reported.
+    #[cfg(feature = "inventory")]
+    #[must_use]
+    pub fn inventory(mut self, inventory: Arc<crate::inventory::Inventory>) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+
+    /// The store the run reads: listings through the inventory, if one is given.
+    fn store(&self) -> Result<Arc<dyn ObjectStore>> {
+        #[cfg(feature = "inventory")]
+        if let Some(inventory) = &self.inventory {
+            if inventory.source_bucket() != self.bucket {
+                return Err(Error::Config(format!(
+                    "the inventory {} lists bucket {:?}, not {:?}",
+                    inventory.manifest(),
+                    inventory.source_bucket(),
+                    self.bucket
+                )));
+            }
+            let store =
+                crate::inventory::InventoryStore::new(self.store.clone(), inventory.clone());
+            return Ok(Arc::new(store));
+        }
+        Ok(self.store.clone())
+    }
+
+    /// The inventory used, as the report names it.
+    fn inventory_used(&self) -> Option<crate::report::InventoryUsed> {
+        #[cfg(feature = "inventory")]
+        if let Some(inventory) = &self.inventory {
+            let cutoff = (inventory.taken() - crate::inventory::INVENTORY_LAG).date_naive();
+            return Some(crate::report::InventoryUsed::new(
+                inventory.manifest(),
+                inventory.taken(),
+                cutoff,
+            ));
+        }
+        None
     }
 
     /// Runs the validation and returns its report, blocking the calling thread (any
@@ -191,8 +240,9 @@ impl Validator {
     /// The selection is inconsistent.
     pub fn run_discovered(&self, discovery: &Discovery) -> Result<Report> {
         self.selection.check()?;
+        let store = self.store()?;
         let Some((index, count)) = self.shard else {
-            return Ok(self.run_part(discovery, None));
+            return Ok(self.run_part(&*store, discovery, None));
         };
         if count == 0 || count > MAX_SHARDS || index >= count {
             return Err(Error::Config(format!(
@@ -200,11 +250,15 @@ impl Validator {
             )));
         }
         let options = format!(
-            "{}\n{}\n{:?}\n{}",
-            self.bucket, self.prefix, self.as_of, self.omit_valid_logs
+            "{}\n{}\n{:?}\n{}\n{:?}",
+            self.bucket,
+            self.prefix,
+            self.as_of,
+            self.omit_valid_logs,
+            self.inventory_used()
         );
         let (part, info) = share(discovery, &self.selection, &options, index, count);
-        let mut report = self.run_part(discovery, Some(&part));
+        let mut report = self.run_part(&*store, discovery, Some(&part));
         report.shard = Some(info);
         Ok(report)
     }
@@ -212,7 +266,12 @@ impl Validator {
     /// Steps 2 to 6 over `whole`, or over a shard's `part` of it. A shard still takes the
     /// run's range from `whole`, and from the chains of its trails that other shards walk,
     /// what they show of its trails: its report is its part of the whole run's.
-    fn run_part(&self, whole: &Discovery, part: Option<&Discovery>) -> Report {
+    fn run_part(
+        &self,
+        store: &dyn ObjectStore,
+        whole: &Discovery,
+        part: Option<&Discovery>,
+    ) -> Report {
         let mine = part.unwrap_or(whole);
         let selected: Vec<_> = mine.selected(&self.selection).collect();
         // 2. Evidence: CloudTrail's records of the trails found, beside those given.
@@ -226,8 +285,10 @@ impl Validator {
         if let Some(range) = range {
             self.keys.prepare(range.start, range.end);
         }
+        let inventory = self.inventory_used();
         let plan = Plan {
-            store: &*self.store,
+            store,
+            confirm_unlisted: inventory.is_some(),
             bucket: &self.bucket,
             keys: &*self.keys,
             selection: &self.selection,
@@ -270,6 +331,7 @@ impl Validator {
             unrecognized_keys,
             listing_failures,
             trail_records: records,
+            inventory,
         })
     }
 

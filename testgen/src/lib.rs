@@ -26,6 +26,7 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
 pub mod cases;
+pub mod inventory;
 use sha2::{Digest as _, Sha256};
 
 /// A test-only RSA-2048 signing key.

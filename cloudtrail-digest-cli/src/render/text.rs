@@ -97,6 +97,15 @@ pub(crate) fn text(
             sanitize(original)
         )?;
     }
+    if let Some(inventory) = &report.inventory {
+        writeln!(
+            lines.out,
+            "Listing from the S3 Inventory {} taken {}; day folders from {} on listed directly\n",
+            sanitize(&inventory.manifest),
+            inventory.taken.format("%Y-%m-%dT%H:%M:%SZ"),
+            inventory.listed_directly_from
+        )?;
+    }
     for failure in &report.listing_failures {
         let message = file_line(
             "Listing",

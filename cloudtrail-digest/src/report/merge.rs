@@ -211,9 +211,12 @@ fn join(reports: Vec<(String, Report)>) -> Report {
         unrecognized_keys: Vec::new(),
         listing_failures: Vec::new(),
         trail_records: Vec::new(),
+        inventory: None,
     };
     for (_, report) in reports {
         parts.bucket = report.bucket;
+        // The same in every shard: the inventory is part of the plan's options.
+        parts.inventory = report.inventory;
         parts.chains.extend(report.chains);
         parts.locations.extend(report.locations);
         parts.unrecognized_keys.extend(report.unrecognized_keys);

@@ -32,7 +32,7 @@ pub use log::{LogOutcome, LogStatus};
 pub use merge::{merge, MergeError};
 pub use reason::{FormatProblem, UncheckedReason, UnverifiedReason};
 pub(crate) use run_report::Parts;
-pub use run_report::{Report, Totals, SCHEMA_VERSION};
+pub use run_report::{InventoryUsed, Report, Totals, SCHEMA_VERSION};
 pub use severity::{Counts, Severity};
 pub(crate) use shard::assign;
 pub use shard::{ShardInfo, MAX_SHARDS};

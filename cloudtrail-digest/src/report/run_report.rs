@@ -41,9 +41,43 @@ pub struct Report {
     pub listing_failures: Vec<ListingFailure>,
     /// CloudTrail's records of the trails, as given to the run.
     pub trail_records: Vec<TrailRecord>,
+    /// The S3 Inventory the run's object listings came from; absent when the bucket was
+    /// listed directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryUsed>,
     /// Which part of a sharded run this is; absent for a whole run (and a merged one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+}
+
+/// The S3 Inventory a run's listings came from: the region and day folders' object
+/// listings before `listed_directly_from` are the inventory's, later ones the bucket's.
+/// An object added to an earlier day folder after the inventory was taken is not seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct InventoryUsed {
+    /// Its `manifest.json` (`s3://BUCKET/KEY`).
+    pub manifest: String,
+    /// When it was taken.
+    pub taken: chrono::DateTime<chrono::Utc>,
+    /// The first day whose folders were listed directly.
+    pub listed_directly_from: chrono::NaiveDate,
+}
+
+impl InventoryUsed {
+    /// The inventory at `manifest`, taken at `taken`, trusted before `listed_directly_from`.
+    pub fn new(
+        manifest: impl Into<String>,
+        taken: chrono::DateTime<chrono::Utc>,
+        listed_directly_from: chrono::NaiveDate,
+    ) -> Self {
+        Self {
+            manifest: manifest.into(),
+            taken,
+            listed_directly_from,
+        }
+    }
 }
 
 /// Counts over a whole run.
@@ -90,6 +124,7 @@ pub(crate) struct Parts {
     pub(crate) unrecognized_keys: Vec<UnrecognizedKey>,
     pub(crate) listing_failures: Vec<ListingFailure>,
     pub(crate) trail_records: Vec<TrailRecord>,
+    pub(crate) inventory: Option<InventoryUsed>,
 }
 
 impl Report {
@@ -104,6 +139,7 @@ impl Report {
             mut unrecognized_keys,
             mut listing_failures,
             mut trail_records,
+            inventory,
         } = parts;
         chains.sort_by(|a, b| a.chain.cmp(&b.chain));
         locations.sort_by(|a, b| a.location.cmp(&b.location));
@@ -134,6 +170,7 @@ impl Report {
             unrecognized_keys,
             listing_failures,
             trail_records,
+            inventory,
             shard: None,
         }
     }

@@ -27,6 +27,9 @@ pub(crate) mod walk;
 /// limits, and who hears of progress.
 pub(crate) struct Plan<'a, S: ObjectStore + ?Sized> {
     pub(crate) store: &'a S,
+    /// Whether listings may show objects gone since (an inventory's): a log file that no
+    /// digest lists is then read before it is reported.
+    pub(crate) confirm_unlisted: bool,
     pub(crate) bucket: &'a str,
     pub(crate) keys: &'a dyn KeySource,
     pub(crate) selection: &'a Selection,

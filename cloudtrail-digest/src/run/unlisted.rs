@@ -23,7 +23,7 @@ use crate::report::{
     ChainReport, CoverageState, DeletionEvidence, DigestStatus, LocationReport, NotChecked,
     UnlistedLog,
 };
-use crate::store::ObjectStore;
+use crate::store::{collect_each, ObjectStore, StoreErrorKind};
 
 /// A log file found: key and the delivery time in its name.
 type Found = (String, DateTime<Utc>);
@@ -52,11 +52,40 @@ fn list_all<S: ObjectStore + ?Sized>(
                 unlisted.push((k, t));
             }
         });
-        (logs_found, unlisted)
+        confirm(plan, logs_found, unlisted)
     };
     in_listing_pool(locations.len(), &|| {
         locations.par_iter().zip(starts).map(list).collect()
     })
+}
+
+/// With [`Plan::confirm_unlisted`], drops the unlisted log files that are not found when
+/// read (an inventory listed them; they are gone since) from them and from the count.
+fn confirm<S: ObjectStore + ?Sized>(
+    plan: &Plan<'_, S>,
+    logs_found: u64,
+    unlisted: Vec<Found>,
+) -> (u64, Vec<Found>) {
+    if !plan.confirm_unlisted || unlisted.is_empty() {
+        return (logs_found, unlisted);
+    }
+    let requests: Vec<(&str, &str)> = unlisted
+        .iter()
+        .map(|(key, _)| (plan.bucket, key.as_str()))
+        .collect();
+    let gone = collect_each(
+        plan.store,
+        &requests,
+        |_, got| matches!(got, Err(e) if e.kind() == StoreErrorKind::NotFound),
+    );
+    let before = unlisted.len();
+    let kept: Vec<Found> = unlisted
+        .into_iter()
+        .zip(gone)
+        .filter(|(_, gone)| *gone != Some(true))
+        .map(|(found, _)| found)
+        .collect();
+    (logs_found - (before - kept.len()) as u64, kept)
 }
 
 /// A trail's identity across the chains of a bucket: its layout, name and home region, and
