@@ -83,11 +83,12 @@ impl Selection {
             newest = Some(newest.map_or(end, |n: DateTime<Utc>| n.max(end)));
         }
         let start = self.start.or(oldest.map(|t| t - Duration::hours(1)))?;
-        let end = self.end.or(newest).unwrap_or(start);
+        let end = self.end.or(newest).unwrap_or(start).max(start);
         Some(TimeRange { start, end })
     }
 
-    /// Refuses a start after the end: a user's mistake, never a finding.
+    /// Refuses an empty or inverted range (a start at or after the end): a user's
+    /// mistake, never a finding.
     ///
     /// # Errors
     /// [`Error::Config`] saying so.
@@ -95,6 +96,24 @@ impl Selection {
         match (self.start, self.end) {
             (Some(s), Some(e)) if s > e => Err(Error::Config(format!(
                 "start time {s} is after end time {e}"
+            ))),
+            (Some(s), Some(e)) if s == e => Err(Error::Config(format!(
+                "start time and end time are both {s}: an empty range (give an end after the start)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a start with no end after every digest and log file a run found: nothing
+    /// to validate, a user's mistake rather than a finding. (A start after the newest
+    /// digest alone is not refused: log files after it may show digests deleted.)
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the newest digest's end.
+    pub(crate) fn check_found(&self, newest: Option<DateTime<Utc>>, nothing: bool) -> Result<()> {
+        match (self.start, self.end, newest) {
+            (Some(s), None, Some(n)) if s > n && nothing => Err(Error::Config(format!(
+                "start time {s} is after every digest and log file found (the newest digest ends at {n}): nothing to validate"
             ))),
             _ => Ok(()),
         }
@@ -108,6 +127,33 @@ mod tests {
 
     fn at(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 5, 1, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn empty_inverted_and_past_the_data_ranges_are_errors() {
+        let mut s = Selection::all();
+        (s.start, s.end) = (Some(at(3)), Some(at(3)));
+        assert!(s.check().unwrap_err().to_string().contains("empty range"));
+        (s.start, s.end) = (Some(at(4)), Some(at(3)));
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("is after end time"));
+        (s.start, s.end) = (Some(at(4)), None);
+        assert!(s.check().is_ok());
+        let past = s.check_found(Some(at(3)), true).unwrap_err().to_string();
+        assert!(past.contains("newest digest ends at"), "{past}");
+        assert!(
+            s.check_found(Some(at(3)), false).is_ok(),
+            "log files after the start"
+        );
+        assert!(s.check_found(Some(at(4)), true).is_ok());
+        assert!(s.check_found(None, true).is_ok());
+        // The range of a chain whose digests all end before the start is empty, not
+        // inverted.
+        let r = s.range([at(1), at(2)]).unwrap();
+        assert_eq!((r.start, r.end), (at(4), at(4)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::trail_record::{TrailRecord, TrailRecordSource};
 use crate::limits::Limits;
 use crate::progress::Progress;
-use crate::report::{Parts, Report, MAX_SHARDS};
+use crate::report::{Parts, Report, Severity, MAX_SHARDS};
 use crate::run::discovery::Discovery;
 use crate::run::share::share;
 use crate::run::{chains, trail_facts, unlisted, Plan};
@@ -240,9 +240,23 @@ impl Validator {
     /// The selection is inconsistent.
     pub fn run_discovered(&self, discovery: &Discovery) -> Result<Report> {
         self.selection.check()?;
+        let newest = discovery
+            .selected(&self.selection)
+            .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time))
+            .max();
         let store = self.store()?;
         let Some((index, count)) = self.shard else {
-            return Ok(self.run_part(&*store, discovery, None));
+            let report = self.run_part(&*store, discovery, None);
+            // Nothing found, and no finding either (deleted digests shown by CloudTrail's
+            // record are a finding, whatever the range).
+            let nothing = report.totals.digests.total() == 0
+                && report.totals.log_files.total() == 0
+                && report
+                    .issues
+                    .iter()
+                    .all(|i| matches!(i.severity, Severity::Incomplete | Severity::Valid));
+            self.selection.check_found(newest, nothing)?;
+            return Ok(report);
         };
         if count == 0 || count > MAX_SHARDS || index >= count {
             return Err(Error::Config(format!(
