@@ -6,20 +6,62 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use cloudtrail_digest::Selection;
 
-const EXIT_CODES: &str = "\
+const VALIDATE_HELP: &str = "\
+Examples:
+  cloudtrail-digest validate s3://my-trail-bucket
+  cloudtrail-digest validate s3://my-trail-bucket/my-prefix --start-time 2026-11-01 --region us-east-1
+  cloudtrail-digest validate --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/main
+  cloudtrail-digest validate ./evidence/my-trail-bucket            # made by mirror
+  cloudtrail-digest validate ./copy/my-trail-bucket --public-keys keys.json --format json
+
 Exit codes:
   0  everything in range verified
   1  integrity findings: a file deleted, altered, moved, unsigned, injected or
      malformed; digests missing; log files with no digest at all
-  2  usage or operational error, or a file that could not be read (unchecked);
-     for mirror, an object not copied
+  2  usage or operational error, or a file that could not be read (unchecked)
   3  nothing invalid, but coverage incomplete: no digest in range, a chain gap,
      a digest that cannot be verified, a log file no verified digest covers,
      or an unrecognized key";
 
+const MERGE_HELP: &str = "\
+Examples:
+  cloudtrail-digest merge s3://my-reports/run-1/
+  cloudtrail-digest merge reports/ --format json --output merged.json
+
+Exit codes: those of validate for the merged report (0 verified, 1 integrity
+findings, 2 a file unchecked, 3 coverage incomplete); 2 also when a shard is
+missing, given twice or of another plan.";
+
+const MIRROR_HELP: &str = "\
+Examples:
+  cloudtrail-digest mirror s3://my-trail-bucket ./evidence/my-trail-bucket
+  cloudtrail-digest mirror s3://my-trail-bucket ./evidence/my-trail-bucket --start-time 2026-11-01
+
+Exit codes:
+  0  every digest and log file in range copied (the manifest is complete)
+  2  an object not copied (listed in the manifest with why), or a usage or
+     operational error; run again to resume";
+
+const KEYS_HELP: &str = "\
+Examples:
+  cloudtrail-digest keys --region us-east-1 --start-time 2026-01-01 -o keys.json
+
+Exit codes:
+  0  the keys were written
+  2  a usage or operational error (credentials, permissions, a region)";
+
+const TOP_HELP: &str = "\
+Examples:
+  cloudtrail-digest validate s3://my-trail-bucket
+  cloudtrail-digest mirror s3://my-trail-bucket ./evidence/my-trail-bucket
+  cloudtrail-digest posture
+  cloudtrail-digest completions bash > /etc/bash_completion.d/cloudtrail-digest
+
+Each command's --help lists its exit codes.";
+
 /// Prove whether AWS CloudTrail log files were altered, deleted or injected.
 #[derive(Debug, Parser)]
-#[command(name = "cloudtrail-digest", version, after_help = EXIT_CODES)]
+#[command(name = "cloudtrail-digest", version, after_help = TOP_HELP)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -28,15 +70,16 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Validate the digest and log files of a bucket in S3 or of a local copy.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = VALIDATE_HELP)]
     Validate(Box<ValidateArgs>),
     /// Save CloudTrail public keys (`ListPublicKeys`) as `list-public-keys` JSON, to
     /// validate later without AWS.
+    #[command(after_help = KEYS_HELP)]
     Keys(KeysArgs),
     /// Copy a bucket's digests and log files, with their S3 metadata, into a directory as
     /// evidence: resumable, never overwriting a differing file, with a SHA-256 manifest.
     /// `validate DIR` then gives the same verdicts as the online run.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = MIRROR_HELP)]
     Mirror(Box<MirrorArgs>),
     /// Check that each trail is set up so that its integrity can be proven: logging in
     /// every region, validation on and digests verifying, a dedicated, private,
@@ -45,8 +88,15 @@ pub(crate) enum Command {
     Posture(PostureArgs),
     /// Combine the JSON reports of every shard of a sharded `validate` (`--shard`) into
     /// the report, text and exit code one run would have given.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cloudtrail-digest man > cloudtrail-digest.1`.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +123,10 @@ pub(crate) struct MergeArgs {
 }
 
 const POSTURE_EXIT_CODES: &str = "\
+Examples:
+  cloudtrail-digest posture
+  cloudtrail-digest posture --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/main --format json
+
 Exit codes:
   0  every check passes
   1  a check fails
@@ -234,11 +288,11 @@ pub(crate) struct ValidateArgs {
 /// Which chains and which time range.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct FilterArgs {
-    /// Validate from this UTC time (e.g. 2024-03-01T00:00:00Z) [default: the oldest digest].
+    /// From this UTC time (e.g. 2024-03-01T00:00:00Z) [default: the oldest digest].
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub(crate) start_time: Option<DateTime<Utc>>,
 
-    /// Validate up to this UTC time [default: the newest digest].
+    /// Up to this UTC time [default: the newest digest].
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub(crate) end_time: Option<DateTime<Utc>>,
 

@@ -20,6 +20,13 @@ impl Session {
     /// S3-compatible endpoint (the flag, else the standard variables) gets path-style
     /// addressing.
     pub(crate) fn load(profile: Option<&str>, endpoint_url: Option<&str>) -> Result<Self> {
+        for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+            if std::env::var(name).is_ok_and(|v| v.trim().is_empty()) {
+                anyhow::bail!(
+                    "{name} is set but empty: unset it, or set it to a region such as us-east-1"
+                );
+            }
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

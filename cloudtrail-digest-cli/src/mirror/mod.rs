@@ -55,6 +55,16 @@ const MARGIN: Duration = Duration::hours(2);
 const BATCH: usize = 2048;
 
 pub(crate) fn run(args: &MirrorArgs) -> Result<u8> {
+    let existed = args.dir.exists();
+    let result = capture(args);
+    // A failed first capture leaves no empty evidence folder behind.
+    if result.is_err() && !existed {
+        let _ = std::fs::remove_dir(&args.dir);
+    }
+    result
+}
+
+fn capture(args: &MirrorArgs) -> Result<u8> {
     let S3Url { bucket, prefix } = S3Url::parse_or_explain(&args.source)?;
     let selection = args.filter.selection();
     selection.check()?;

@@ -30,6 +30,44 @@ pub(super) fn other(reason: String, retry: Retry) -> Failure {
     }
 }
 
+const EXPIRED: &str =
+    "the AWS credentials have expired: run `aws sso login` (for SSO) or refresh them";
+
+const NO_CREDENTIALS: &str = "no AWS credentials found: pass --profile NAME, set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` (`aws sso login` for SSO)";
+
+/// An SDK error that is not S3's answer, in one line: what it means, with the remedy,
+/// for missing or expired credentials; else the innermost cause (the SDK's own text
+/// repeats the provider chain and debug dumps).
+fn plain<E: std::error::Error + 'static>(
+    e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> String {
+    let full = DisplayErrorContext(e).to_string();
+    if full.contains("no credentials found") || full.contains("CredentialsNotLoaded") {
+        return NO_CREDENTIALS.to_owned();
+    }
+    let lower = full.to_ascii_lowercase();
+    if lower.contains("expired") && (lower.contains("token") || lower.contains("sso")) {
+        return EXPIRED.to_owned();
+    }
+    let what = match e {
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "the request could not be sent",
+        SdkError::ResponseError(_) => "the response could not be read",
+        _ => "request failed",
+    };
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let cause = cause.to_string();
+    let cause = cause.lines().next().unwrap_or_default();
+    if cause.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what}: {cause}")
+    }
+}
+
 /// What an SDK error means. `NoSuchKey` alone is "not found".
 pub(super) fn store_error<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Failure
 where
@@ -69,9 +107,10 @@ where
         _ if bare_404 => {
             "HTTP 404 without NoSuchKey (a proxy or load balancer?): not proof that the object is absent".to_owned()
         }
+        (Some("ExpiredToken" | "TokenRefreshRequired"), _) => EXPIRED.to_owned(),
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
+        _ => plain(e),
     };
     let retry = if throttled {
         Retry::Throttled
