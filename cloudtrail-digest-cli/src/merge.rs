@@ -16,6 +16,7 @@ struct RunInputs {
 }
 
 pub(crate) fn run(args: &MergeArgs) -> Result<u8> {
+    let started = std::time::Instant::now();
     let mut shards = Vec::new();
     let mut inputs = None;
     // One report's bytes at a time: only the parsed reports are held together.
@@ -39,5 +40,6 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8> {
         args.verbose,
         args.output.as_deref(),
         &args.s3,
+        started,
     )
 }

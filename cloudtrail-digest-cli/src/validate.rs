@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use cloudtrail_digest::inventory::Inventory;
-use cloudtrail_digest::report::{Report, Severity};
+use cloudtrail_digest::report::Report;
 use cloudtrail_digest::store::{read_regular_file, CopyOf, FsStore, Root};
 use cloudtrail_digest::{PublicKeySet, Selection, TrailConfig, TrailRecord, Validator};
 
@@ -17,16 +17,7 @@ use crate::progress::Bar;
 use crate::render::{self, Inputs};
 use crate::trails;
 
-/// The exit code of a report: 1 on any integrity finding, else 2 if a file could not be
-/// read, else 3 if coverage is incomplete, else 0.
-pub(crate) fn exit_code(report: &Report) -> u8 {
-    match report.severity() {
-        Severity::Valid => 0,
-        Severity::Invalid => 1,
-        Severity::Unchecked => 2,
-        Severity::Incomplete => 3,
-    }
-}
+pub(crate) use crate::render::exit_code;
 
 /// The largest key file read (a year of every region's keys is well under a megabyte).
 const MAX_KEY_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -63,6 +54,7 @@ struct Prepared {
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
+    let started = std::time::Instant::now();
     let selection = selection(args)?;
     let shard = crate::shard::resolve(args.shard.as_deref(), args.shard_count, |name| {
         std::env::var(name).ok()
@@ -113,6 +105,7 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         args.verbose,
         args.output.as_deref(),
         &args.s3,
+        started,
     )?;
     // A shard's verdict is only part of the run's: once its report is in place, the job
     // engine is told the shard finished, so that the merge runs (and gives the verdict).
@@ -159,6 +152,7 @@ pub(crate) fn write(
     verbose: bool,
     output: Option<&str>,
     s3: &S3Args,
+    started: std::time::Instant,
 ) -> Result<u8> {
     let code = exit_code(report);
     if let Some(place) = output {
@@ -172,6 +166,7 @@ pub(crate) fn write(
             report,
             inputs,
             verbose,
+            Some(started.elapsed()),
             &mut Stdout::new(),
             &mut io::stderr().lock(),
         )?,

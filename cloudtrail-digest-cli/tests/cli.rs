@@ -538,3 +538,169 @@ fn a_folder_at_the_wrong_level_or_misnamed_is_an_error_not_a_finding() {
     let named = run(tmp.path(), &[&args[..], &["--bucket", BUCKET]].concat());
     assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stdout alone (`> report.txt`) ends with the verdict, totals that count the injected
+/// file, and the finding itself: nothing lives on stderr only.
+#[test]
+fn stdout_closes_with_the_verdict_every_file_counted_and_the_findings() {
+    let out = run(
+        &case("log-injected"),
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let block = &text[text.find("\n== ").expect("a verdict block")..];
+    assert!(block.contains("== TAMPERED (exit 1) in "), "{block}");
+    assert!(
+        block.contains("Log files:    8 valid, 1 INVALID of 9 (1 of them injected"),
+        "{block}"
+    );
+    assert!(
+        block.contains("_20240301T0150Z_15trRbIo3Z13x04p.json.gz: no digest lists it"),
+        "{block}"
+    );
+    assert!(
+        block.contains("Next:\n  log file no digest lists: look for who wrote it"),
+        "{block}"
+    );
+    // An altered log: the line keeps the reference's words and adds both hashes.
+    let out = run(
+        &case("log-altered"),
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    let line = "INVALID: hash value doesn't match (expected e103e53c00f42dc95de06490a3f6e6936d02bb8bbe519e059e8155f2a53320e6, actual ";
+    assert!(stderr(&out).contains(line), "{}", stderr(&out));
+    let valid = run(
+        &case("valid-chain"),
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    assert!(
+        stdout(&valid).contains("\n== VERIFIED (exit 0) in "),
+        "{}",
+        stdout(&valid)
+    );
+    assert!(!stdout(&valid).contains("Findings"));
+}
+
+/// An empty range, or a start after every digest and log file, is a usage error.
+#[test]
+fn empty_ranges_and_starts_after_the_data_are_errors() {
+    let dir = case("valid-chain");
+    let base = ["validate", BUCKET, "--public-keys", "public-keys.json"];
+    let same = [
+        &base[..],
+        &[
+            "--start-time",
+            "2024-03-01T02:00:00Z",
+            "--end-time",
+            "2024-03-01T02:00:00Z",
+        ],
+    ]
+    .concat();
+    let out = run(&dir, &same);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("an empty range"), "{}", stderr(&out));
+    let late = [&base[..], &["--start-time", "2025-01-01"]].concat();
+    let out = run(&dir, &late);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("after every digest and log file found (the newest digest ends at 2024-03-01 04:12:34 UTC)"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+/// Each command's help has examples and its own exit codes; completions and the manual
+/// page are generated.
+#[test]
+fn help_has_examples_and_each_commands_exit_codes_and_completions_and_a_man_page() {
+    let dir = case("valid-chain");
+    for command in ["validate", "mirror", "keys", "merge", "posture"] {
+        let out = run(&dir, &[command, "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let help = stdout(&out);
+        assert!(
+            help.contains("Examples:\n  cloudtrail-digest "),
+            "{command}: {help}"
+        );
+        assert!(help.contains("Exit codes"), "{command}: {help}");
+    }
+    let mirror = stdout(&run(&dir, &["mirror", "--help"]));
+    assert!(
+        !mirror.contains("coverage incomplete"),
+        "validate's exit codes: {mirror}"
+    );
+    assert!(!mirror.contains("Validate from"), "{mirror}");
+    let bash = run(&dir, &["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    assert!(stdout(&bash).contains("cloudtrail-digest") && stdout(&bash).contains("--inventory"));
+    let man = run(&dir, &["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    assert!(
+        stdout(&man).contains(".TH cloudtrail-digest-validate"),
+        "{}",
+        &stdout(&man)[..200]
+    );
+}
+
+/// `cloudtrail-digest ARGS` with no AWS credentials anywhere (and no instance metadata).
+fn without_credentials(dir: &Path, args: &[&str], region: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-credentials"),
+        )
+        .env("AWS_REGION", region)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cloudtrail-digest")
+}
+
+/// AWS set-up mistakes are one line with the remedy, exit 2, and a failed mirror leaves
+/// no empty evidence folder.
+#[test]
+fn aws_setup_mistakes_are_one_line_with_the_remedy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = without_credentials(
+        dir.path(),
+        &["validate", "s3://some-bucket", "--no-progress"],
+        "us-east-1",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.len() < 400, "{} characters: {err}", err.len());
+    assert!(
+        err.contains("no AWS credentials found: pass --profile NAME"),
+        "{err}"
+    );
+    assert_eq!(err.matches("no AWS credentials").count(), 1, "{err}");
+    let evidence = dir.path().join("evidence");
+    let out = without_credentials(
+        dir.path(),
+        &["mirror", "s3://some-bucket", evidence.to_str().unwrap()],
+        "us-east-1",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !evidence.exists(),
+        "an empty evidence folder was left behind"
+    );
+    let out = without_credentials(dir.path(), &["validate", "s3://some-bucket"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("AWS_REGION is set but empty"),
+        "{}",
+        stderr(&out)
+    );
+}

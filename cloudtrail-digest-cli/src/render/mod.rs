@@ -1,6 +1,7 @@
 //! Everything the commands print: the text report, the JSON report, and the one sanitizer
 //! for every line that carries data from outside.
 
+mod closing;
 mod inputs;
 mod json;
 mod posture;
@@ -8,6 +9,7 @@ pub(crate) mod sanitize;
 mod text;
 mod verdict;
 
+pub(crate) use closing::exit_code;
 pub(crate) use inputs::Inputs;
 pub(crate) use json::json;
 pub(crate) use posture::{posture_json, posture_text};

@@ -79,6 +79,7 @@ pub(crate) fn text(
     report: &Report,
     inputs: &Inputs,
     verbose: bool,
+    elapsed: Option<std::time::Duration>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
@@ -88,24 +89,7 @@ pub(crate) fn text(
         verbose,
         last_double_space: false,
     };
-    if let Some(original) = &inputs.original_bucket {
-        writeln!(
-            lines.out,
-            "Validating {} as a copy of bucket {}: files the digests place in {} are read from the copy\n",
-            sanitize(&inputs.read_from),
-            sanitize(original),
-            sanitize(original)
-        )?;
-    }
-    if let Some(inventory) = &report.inventory {
-        writeln!(
-            lines.out,
-            "Listing from the S3 Inventory {} taken {}; day folders from {} on listed directly\n",
-            sanitize(&inventory.manifest),
-            inventory.taken.format("%Y-%m-%dT%H:%M:%SZ"),
-            inventory.listed_directly_from
-        )?;
-    }
+    banner(report, inputs, &mut lines)?;
     for failure in &report.listing_failures {
         let message = file_line(
             "Listing",
@@ -140,8 +124,33 @@ pub(crate) fn text(
     for location in &report.locations {
         location_text(location, &mut lines)?;
     }
+    lines.err.flush()?;
+    super::closing::verdict_block(report, elapsed, lines.out)?;
     lines.out.flush()?;
     lines.err.flush()
+}
+
+/// What the run read, where it is not the bucket listed directly.
+fn banner(report: &Report, inputs: &Inputs, lines: &mut Lines<'_>) -> io::Result<()> {
+    if let Some(original) = &inputs.original_bucket {
+        writeln!(
+            lines.out,
+            "Validating {} as a copy of bucket {}: files the digests place in {} are read from the copy\n",
+            sanitize(&inputs.read_from),
+            sanitize(original),
+            sanitize(original)
+        )?;
+    }
+    if let Some(inventory) = &report.inventory {
+        writeln!(
+            lines.out,
+            "Listing from the S3 Inventory {} taken {}; day folders from {} on listed directly\n",
+            sanitize(&inventory.manifest),
+            inventory.taken.format("%Y-%m-%dT%H:%M:%SZ"),
+            inventory.listed_directly_from
+        )?;
+    }
+    Ok(())
 }
 
 /// Log files no digest lists, and locations with log files but no digest.
@@ -203,10 +212,19 @@ fn chain_text(report: &Report, chain: &ChainReport, lines: &mut Lines<'_>) -> io
     let r = chain.requested;
     writeln!(
         lines.out,
-        "Validating log files for trail {} between {} and {}\n",
+        "Validating log files for trail {} between {} and {}",
         sanitize(&chain.chain.trail_arn()),
         display(r.start),
         display(r.end)
+    )?;
+    // The reference's line names the trail only: an organization's trail has one chain
+    // per account and region.
+    let place = &chain.chain.location;
+    writeln!(
+        lines.out,
+        "Digests of account {}, region {}\n",
+        sanitize(&place.account_id),
+        sanitize(&place.region)
     )?;
     lines.last_double_space = false;
     for digest in &chain.digests {

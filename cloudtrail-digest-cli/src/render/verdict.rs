@@ -42,7 +42,9 @@ pub(crate) fn log(status: &LogStatus) -> String {
     match status {
         LogStatus::Valid => "valid".into(),
         LogStatus::NotFound => "INVALID: not found".into(),
-        LogStatus::HashMismatch { .. } => "INVALID: hash value doesn't match".into(),
+        LogStatus::HashMismatch { expected, actual } => {
+            format!("INVALID: hash value doesn't match (expected {expected}, actual {actual})")
+        }
         LogStatus::InvalidFormat { problem } => format!("INVALID: invalid format ({problem})"),
         LogStatus::TrailingData => "INVALID: unexpected data after end of compressed stream".into(),
         LogStatus::Unchecked { reason } => format!("UNCHECKED: {reason}"),
