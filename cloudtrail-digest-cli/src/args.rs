@@ -176,6 +176,8 @@ pub(crate) enum Format {
     Text,
     /// The full report as JSON (schema in the README).
     Json,
+    /// One JSON object per line: each finding, then the verdict (for SIEMs).
+    Jsonl,
 }
 
 /// Who pays for requests to a requester-pays bucket.

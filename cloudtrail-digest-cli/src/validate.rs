@@ -82,7 +82,9 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         // file unless told to count valid log files only.
         .omit_valid_logs(
             args.omit_valid_logs
-                || (args.format == Format::Text && !args.verbose && args.output.is_none()),
+                || (matches!(args.format, Format::Text | Format::Jsonl)
+                    && !args.verbose
+                    && args.output.is_none()),
         );
     if let Some((index, count)) = shard {
         if !prepared.as_of_fixed {
@@ -174,6 +176,11 @@ pub(crate) fn write(
             // Buffered: stdout flushes at every line, and pretty JSON has many.
             let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
             render::json(report, inputs, code, &mut out)?;
+            out.flush()?;
+        }
+        Format::Jsonl => {
+            let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
+            render::jsonl(report, inputs, code, &mut out)?;
             out.flush()?;
         }
     }

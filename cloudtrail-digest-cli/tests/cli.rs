@@ -704,3 +704,28 @@ fn aws_setup_mistakes_are_one_line_with_the_remedy() {
         stderr(&out)
     );
 }
+
+/// `--format jsonl`: one finding per line, then the verdict, each line a JSON object.
+#[test]
+fn jsonl_is_one_finding_per_line_then_the_verdict() {
+    let dir = case("log-injected");
+    let base = ["validate", BUCKET, "--public-keys", "public-keys.json"];
+    let full = json(&run(&dir, &[&base[..], &["--format", "json"]].concat()));
+    let out = run(&dir, &[&base[..], &["--format", "jsonl"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let issues = full["issues"].as_array().unwrap();
+    assert_eq!(lines.len(), issues.len() + 1);
+    for (line, issue) in lines.iter().zip(issues) {
+        assert_eq!(line["record"], "finding");
+        assert_eq!(line["issue"], issue["issue"]);
+        assert_eq!(line["key"], issue["key"]);
+    }
+    let verdict = lines.last().unwrap();
+    assert_eq!(verdict["record"], "verdict");
+    assert_eq!(verdict["exit_code"], 1);
+    assert_eq!(verdict["severity"], full["severity"]);
+}

@@ -4,6 +4,11 @@
 /// Receives progress events; every method defaults to doing nothing. Called from several
 /// threads at once.
 pub trait Progress: Send + Sync {
+    /// The run found `count` digest files to check (called once, before the first
+    /// [`Progress::digest_done`]; digests inferred missing may add a few more).
+    fn digests_to_check(&self, count: u64) {
+        let _ = count;
+    }
     /// A digest has been decided (valid or not).
     fn digest_done(&self) {}
     /// `count` more log files are about to be checked.

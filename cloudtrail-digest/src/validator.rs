@@ -299,6 +299,8 @@ impl Validator {
         if let Some(range) = range {
             self.keys.prepare(range.start, range.end);
         }
+        self.progress
+            .digests_to_check(selected.iter().map(|(_, keys)| keys.len() as u64).sum());
         let inventory = self.inventory_used();
         let plan = Plan {
             store,

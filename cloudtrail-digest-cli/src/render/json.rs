@@ -35,6 +35,56 @@ pub(crate) fn json(
     writeln!(out)
 }
 
+/// One finding as a line of `--format jsonl`.
+#[derive(Serialize)]
+struct FindingLine<'a> {
+    record: &'static str,
+    report_bucket: &'a str,
+    #[serde(flatten)]
+    issue: &'a cloudtrail_digest::report::Issue,
+}
+
+/// The last line of `--format jsonl`: the verdict and totals.
+#[derive(Serialize)]
+struct VerdictLine<'a> {
+    record: &'static str,
+    report_bucket: &'a str,
+    exit_code: u8,
+    severity: cloudtrail_digest::report::Severity,
+    totals: &'a cloudtrail_digest::report::Totals,
+    inputs: &'a Inputs,
+}
+
+/// Writes one JSON object per line, for log pipelines and SIEMs: each finding
+/// (`"record": "finding"`, the fields of the report's `issues`), then the verdict
+/// (`"record": "verdict"`, with the exit code, totals and inputs).
+pub(crate) fn jsonl(
+    report: &Report,
+    inputs: &Inputs,
+    exit_code: u8,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for issue in &report.issues {
+        let line = FindingLine {
+            record: "finding",
+            report_bucket: &report.bucket,
+            issue,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
+    let verdict = VerdictLine {
+        record: "verdict",
+        report_bucket: &report.bucket,
+        exit_code,
+        severity: report.severity(),
+        totals: &report.totals,
+        inputs,
+    };
+    serde_json::to_writer(&mut *out, &verdict)?;
+    writeln!(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ mod verdict;
 
 pub(crate) use closing::exit_code;
 pub(crate) use inputs::Inputs;
-pub(crate) use json::json;
+pub(crate) use json::{json, jsonl};
 pub(crate) use posture::{posture_json, posture_text};
 pub(crate) use text::text;
 
