@@ -1,16 +1,21 @@
 //! `cloudtrail-digest`: a thin command line over the `cloudtrail-digest` library.
 
 mod args;
+#[cfg(feature = "aws")]
 mod aws;
 #[cfg(test)]
 mod deploy_tests;
 mod docs;
 mod folder_check;
+#[cfg(feature = "aws")]
 mod keys;
+#[cfg(feature = "aws")]
 mod limits;
 mod merge;
+#[cfg(feature = "aws")]
 mod mirror;
 mod output;
+#[cfg(feature = "aws")]
 mod posture;
 mod progress;
 mod render;
@@ -28,6 +33,12 @@ use clap::Parser as _;
 /// contention and copying than the system allocator (see benches/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The error of a command that needs AWS in a build without it.
+#[cfg(not(feature = "aws"))]
+pub(crate) fn no_aws(what: &str) -> anyhow::Result<u8> {
+    anyhow::bail!("{what} needs AWS, and this build has no AWS support (built without the default `aws` feature): install it with default features, or validate a local copy")
+}
 
 /// An error and its causes in one line, each cause once (a message that already quotes
 /// its cause does not repeat it), with the remedy for access denied.
@@ -50,9 +61,18 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Validate(a) => validate::run(&a),
+        #[cfg(feature = "aws")]
         args::Command::Keys(a) => keys::run(&a),
+        #[cfg(feature = "aws")]
         args::Command::Mirror(a) => mirror::run(&a),
+        #[cfg(feature = "aws")]
         args::Command::Posture(a) => posture::run(&a),
+        #[cfg(not(feature = "aws"))]
+        args::Command::Keys(_) => no_aws("keys"),
+        #[cfg(not(feature = "aws"))]
+        args::Command::Mirror(_) => no_aws("mirror"),
+        #[cfg(not(feature = "aws"))]
+        args::Command::Posture(_) => no_aws("posture"),
         args::Command::Merge(a) => merge::run(&a),
         args::Command::Completions { shell } => docs::completions(shell),
         args::Command::Man => docs::man(),

@@ -190,6 +190,7 @@ impl Validator {
     }
 
     /// The store the run reads: listings through the inventory, if one is given.
+    #[cfg_attr(not(feature = "inventory"), allow(clippy::unnecessary_wraps))]
     fn store(&self) -> Result<Arc<dyn ObjectStore>> {
         #[cfg(feature = "inventory")]
         if let Some(inventory) = &self.inventory {
@@ -209,6 +210,7 @@ impl Validator {
     }
 
     /// The inventory used, as the report names it.
+    #[cfg_attr(not(feature = "inventory"), allow(clippy::unused_self))]
     fn inventory_used(&self) -> Option<crate::report::InventoryUsed> {
         #[cfg(feature = "inventory")]
         if let Some(inventory) = &self.inventory {

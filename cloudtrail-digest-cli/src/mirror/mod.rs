@@ -26,10 +26,7 @@ use crate::render::sanitize::sanitize;
 
 mod copy;
 
-/// Reads the manifest of a mirrored directory, if it has one.
-pub(crate) fn read_manifest(root: &Root) -> Result<Option<Manifest>> {
-    Manifest::read(root).with_context(|| root.path().join(MANIFEST).display().to_string())
-}
+use crate::validate::read_manifest;
 
 /// Refuses a directory that holds a mirror of another bucket; returns the manifest of an
 /// earlier mirror of this one.

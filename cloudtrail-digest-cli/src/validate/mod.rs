@@ -1,17 +1,15 @@
 //! `cloudtrail-digest validate SOURCE`: a bucket in S3 or a local copy.
 
-use std::io::{self, Write as _};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
-use cloudtrail_digest::inventory::Inventory;
 use cloudtrail_digest::report::Report;
-use cloudtrail_digest::store::{read_regular_file, CopyOf, FsStore, Root};
-use cloudtrail_digest::{PublicKeySet, Selection, TrailConfig, TrailRecord, Validator};
+use cloudtrail_digest::store::{FsStore, Manifest, Root, MANIFEST};
+use cloudtrail_digest::{Selection, Validator};
 
-use crate::args::{Format, S3Args, S3Url, ValidateArgs};
-use crate::aws::Session;
+use crate::args::{Format, S3Args, ValidateArgs};
 use crate::output::Stdout;
 use crate::progress::Bar;
 use crate::render::{self, Inputs};
@@ -19,20 +17,11 @@ use crate::trails;
 
 pub(crate) use crate::render::exit_code;
 
-/// The largest key file read (a year of every region's keys is well under a megabyte).
-const MAX_KEY_FILE_BYTES: u64 = 16 * 1024 * 1024;
+mod prepared;
+#[cfg(feature = "aws")]
+mod s3;
 
-fn load_keys(args: &ValidateArgs) -> Result<PublicKeySet> {
-    let mut keys = PublicKeySet::new();
-    for path in &args.public_keys {
-        let bytes = read_regular_file(path, MAX_KEY_FILE_BYTES)
-            .with_context(|| format!("cannot read public key file {}", path.display()))?;
-        let set = PublicKeySet::from_file_bytes(&bytes)
-            .with_context(|| format!("public key file {}", path.display()))?;
-        keys.extend(set);
-    }
-    Ok(keys)
-}
+use prepared::{load_keys, Prepared};
 
 fn selection(args: &ValidateArgs) -> Result<Selection> {
     let mut selection = args.filter.selection();
@@ -42,15 +31,6 @@ fn selection(args: &ValidateArgs) -> Result<Selection> {
     }
     selection.check()?;
     Ok(selection)
-}
-
-/// A validator and what it reads: where from and as of when.
-struct Prepared {
-    validator: Validator,
-    read_from: String,
-    as_of: DateTime<Utc>,
-    /// Whether `as_of` was given or recorded, rather than read off the clock.
-    as_of_fixed: bool,
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
@@ -82,7 +62,7 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8> {
         // file unless told to count valid log files only.
         .omit_valid_logs(
             args.omit_valid_logs
-                || (matches!(args.format, Format::Text | Format::Jsonl)
+                || (matches!(args.format, Format::Text | Format::Jsonl | Format::Html)
                     && !args.verbose
                     && args.output.is_none()),
         );
@@ -157,34 +137,103 @@ pub(crate) fn write(
     started: std::time::Instant,
 ) -> Result<u8> {
     let code = exit_code(report);
+    let elapsed = Some(started.elapsed());
     if let Some(place) = output {
-        let mut bytes = Vec::new();
-        render::json(report, inputs, code, &mut bytes)?;
         let place = crate::report_file::name_in(place, report.shard.as_ref());
-        crate::report_file::write(&place, bytes, s3)?;
-    }
-    match format {
-        Format::Text => render::text(
+        let file = Buffer::default();
+        let (mut out, mut err) = (file.clone(), file.clone());
+        let whole = Rendering {
             report,
             inputs,
-            verbose,
-            Some(started.elapsed()),
-            &mut Stdout::new(),
-            &mut io::stderr().lock(),
-        )?,
-        Format::Json => {
-            // Buffered: stdout flushes at every line, and pretty JSON has many.
-            let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
-            render::json(report, inputs, code, &mut out)?;
+            verbose: true,
+            elapsed,
+            code,
+        };
+        whole.render(format_of(&place), &mut out, &mut err)?;
+        crate::report_file::write(&place, file.take(), s3)?;
+        if format == Format::Text {
+            // The whole report is in the file: the terminal keeps the verdict block.
+            let mut out = Stdout::new();
+            render::verdict_block(report, elapsed, &mut out)?;
             out.flush()?;
-        }
-        Format::Jsonl => {
-            let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
-            render::jsonl(report, inputs, code, &mut out)?;
-            out.flush()?;
+            return Ok(code);
         }
     }
+    let rendering = Rendering {
+        report,
+        inputs,
+        verbose,
+        elapsed,
+        code,
+    };
+    if format == Format::Text {
+        // Unbuffered: lines on stdout and stderr stay in order on a terminal.
+        rendering.render(format, &mut Stdout::new(), &mut io::stderr().lock())?;
+    } else {
+        // Buffered: stdout flushes at every line, and pretty JSON has many.
+        let mut out = io::BufWriter::with_capacity(1 << 16, Stdout::new());
+        rendering.render(format, &mut out, &mut io::stderr().lock())?;
+        out.flush()?;
+    }
     Ok(code)
+}
+
+/// The format of a report file, from its name: `.txt` text (every file's line, problems
+/// and all), `.html`, `.jsonl`, else JSON.
+fn format_of(place: &str) -> Format {
+    let extension = place
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "txt" => Format::Text,
+        "html" | "htm" => Format::Html,
+        "jsonl" => Format::Jsonl,
+        _ => Format::Json,
+    }
+}
+
+/// A report and how to render it.
+struct Rendering<'a> {
+    report: &'a Report,
+    inputs: &'a Inputs,
+    verbose: bool,
+    elapsed: Option<std::time::Duration>,
+    code: u8,
+}
+
+impl Rendering<'_> {
+    fn render(&self, format: Format, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let (report, inputs, code) = (self.report, self.inputs, self.code);
+        match format {
+            Format::Text => render::text(report, inputs, self.verbose, self.elapsed, out, err),
+            Format::Json => render::json(report, inputs, code, out),
+            Format::Html => render::html(report, inputs, out),
+            Format::Jsonl => render::jsonl(report, inputs, code, out),
+        }
+    }
+}
+
+/// Bytes two writers share, in the order written (a text report's stdout and stderr
+/// lines, into one file).
+#[derive(Clone, Default)]
+struct Buffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Buffer {
+    fn take(&self) -> Vec<u8> {
+        self.0.take()
+    }
+}
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A local copy: its bucket name, and, for a mirror, CloudTrail's record of its trails and
@@ -200,7 +249,7 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
         bail!("validating a directory needs --public-keys FILE (save them with `cloudtrail-digest keys`)");
     }
     let root = Root::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
-    let manifest = crate::mirror::read_manifest(&root)?;
+    let manifest = read_manifest(&root)?;
     let fixed_as_of = args.as_of.or(manifest.as_ref().and_then(|m| m.captured_at));
     let records = manifest
         .as_ref()
@@ -235,104 +284,19 @@ fn prepare_dir(args: &ValidateArgs) -> Result<Prepared> {
     })
 }
 
-/// Where a trail named by ARN delivers, from CloudTrail's record of it.
-fn trail_by_arn(session: &Session, arn: &str) -> Result<(TrailRecord, TrailConfig)> {
-    let region = trails::parse_arn(arn)?.region;
-    let record = session.aws.trail_records().record(arn, None, &region);
-    let Some(config) = record.config.clone() else {
-        bail!(
-            "cannot look up trail {arn}: {}",
-            record.unavailable.as_deref().unwrap_or("not found")
-        );
-    };
-    Ok((record, config))
+/// Reads the manifest of a mirrored directory, if it has one.
+pub(crate) fn read_manifest(root: &Root) -> Result<Option<Manifest>> {
+    Manifest::read(root).with_context(|| root.path().join(MANIFEST).display().to_string())
 }
 
-/// The bucket and prefix to read: the flags, else the URL, else the trail's.
-fn bucket_and_prefix(args: &ValidateArgs, trail: Option<&TrailConfig>) -> Result<S3Url> {
-    let from_url = match args.source.as_deref() {
-        Some(s) if s.starts_with("s3://") => Some(S3Url::parse_or_explain(s)?),
-        Some(s) => bail!("{s}: give either a directory or s3://BUCKET[/PREFIX], not both with --trail-arn/--s3-bucket"),
-        None => None,
-    };
-    let trail = trail.filter(|_| args.s3_bucket.is_none() && from_url.is_none());
-    if let Some(c) = trail.filter(|c| c.s3_bucket_name.is_none()) {
-        bail!("trail {} has no S3 bucket", c.name);
-    }
-    let bucket = args
-        .s3_bucket
-        .clone()
-        .or_else(|| from_url.as_ref().map(|u| u.bucket.clone()))
-        .or_else(|| trail.and_then(|c| c.s3_bucket_name.clone()))
-        .context("no bucket: give s3://BUCKET, --s3-bucket or --trail-arn")?;
-    let prefix = args
-        .s3_prefix
-        .clone()
-        .or_else(|| from_url.as_ref().map(|u| u.prefix.clone()))
-        .or_else(|| trail.map(|c| c.s3_key_prefix.clone().unwrap_or_default()))
-        .unwrap_or_default();
-    Ok(S3Url { bucket, prefix })
-}
-
-/// The S3 Inventory whose manifest is at `manifest`, its keys under `prefix`.
-fn load_inventory(
-    session: &Session,
-    args: &ValidateArgs,
-    manifest: &str,
-    prefix: &str,
-) -> Result<Inventory> {
-    let url = S3Url::parse(manifest)
-        .filter(|u| !u.prefix.is_empty() && !u.prefix.ends_with('/'))
-        .ok_or_else(|| {
-            anyhow::anyhow!("--inventory {manifest:?}: expected s3://BUCKET/.../manifest.json")
-        })?;
-    let store = session.s3_store(&args.s3, &url.bucket)?;
-    Ok(Inventory::load(&store, &url.bucket, &url.prefix, prefix)?)
-}
-
-/// A bucket in S3 (or a copy of one there), with CloudTrail's records of its trails and,
-/// without key files, CloudTrail's public keys.
+/// A bucket in S3.
+#[cfg(feature = "aws")]
 fn prepare_s3(args: &ValidateArgs) -> Result<Prepared> {
-    let session = Session::load(
-        args.s3.aws.profile.as_deref(),
-        args.s3.endpoint_url.as_deref(),
-    )?;
-    let trail = args
-        .trail_arn
-        .as_deref()
-        .map(|arn| trail_by_arn(&session, arn))
-        .transpose()?;
-    let url = bucket_and_prefix(args, trail.as_ref().map(|(_, c)| c))?;
-    let store = session.s3_store(&args.s3, &url.bucket)?;
-    let read_from = format!("s3://{}/{}", url.bucket, url.prefix);
-    let mut validator = match &args.original_bucket {
-        // Digests and logs name the original bucket: read them from this one.
-        Some(original) => Validator::new(
-            CopyOf::new(store, original.clone(), url.bucket.clone()),
-            original,
-        ),
-        None => Validator::new(store, &url.bucket),
-    };
-    if let Some(manifest) = &args.inventory {
-        if args.original_bucket.is_some() {
-            bail!("--inventory cannot be combined with --original-bucket: validate the copy's own inventory without it, or list the copy");
-        }
-        let inventory = load_inventory(&session, args, manifest, &url.prefix)?;
-        validator = validator.inventory(Arc::new(inventory));
-    }
-    let mut validator = validator
-        .prefix(url.prefix)
-        .trail_record_source(session.aws.trail_records())
-        .trail_records(trail.map(|(r, _)| r).into_iter().collect());
-    validator = if args.public_keys.is_empty() {
-        validator.public_keys(session.aws.public_keys())
-    } else {
-        validator.public_keys(load_keys(args)?)
-    };
-    Ok(Prepared {
-        validator,
-        read_from,
-        as_of: args.as_of.unwrap_or_else(Utc::now),
-        as_of_fixed: args.as_of.is_some(),
-    })
+    s3::prepare(args)
+}
+
+/// A bucket in S3, in a build without AWS.
+#[cfg(not(feature = "aws"))]
+fn prepare_s3(_: &ValidateArgs) -> Result<Prepared> {
+    crate::no_aws("validating a bucket in S3").map(|_| unreachable!())
 }
