@@ -114,7 +114,8 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
 
-    /// Also write the merged JSON report to FILE or `s3://BUCKET/KEY`.
+    /// Also write the whole merged report to FILE or `s3://BUCKET/KEY` (text, HTML or JSON
+    /// Lines by its extension `.txt`, `.html`, `.jsonl`, else JSON).
     #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub(crate) output: Option<String>,
 
@@ -178,6 +179,8 @@ pub(crate) enum Format {
     Json,
     /// One JSON object per line: each finding, then the verdict (for SIEMs).
     Jsonl,
+    /// One self-contained HTML page: verdict, coverage grid, findings, inputs.
+    Html,
 }
 
 /// Who pays for requests to a requester-pays bucket.
@@ -259,8 +262,9 @@ pub(crate) struct ValidateArgs {
     #[arg(long)]
     pub(crate) omit_valid_logs: bool,
 
-    /// Also write the whole JSON report (every file's verdict) to FILE or
-    /// `s3://BUCKET/KEY`, whatever `--format` prints. Ending in `/`, a folder or prefix the
+    /// Also write the whole report (every file's verdict) to FILE or `s3://BUCKET/KEY`: as
+    /// text if it ends in `.txt` (the terminal then keeps the verdict block), HTML in
+    /// `.html`, JSON Lines in `.jsonl`, else JSON. Ending in `/`, a folder or prefix the
     /// shards share: each writes `shard-INDEX-of-COUNT.json` there.
     #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
     pub(crate) output: Option<String>,
@@ -324,12 +328,14 @@ impl FilterArgs {
 }
 
 /// `s3://BUCKET[/PREFIX]`, split.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct S3Url {
     pub(crate) bucket: String,
     pub(crate) prefix: String,
 }
 
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 impl S3Url {
     /// Splits `s3://BUCKET[/PREFIX]`; `None` for anything else.
     pub(crate) fn parse(url: &str) -> Option<Self> {

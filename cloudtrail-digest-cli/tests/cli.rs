@@ -645,6 +645,7 @@ fn help_has_examples_and_each_commands_exit_codes_and_completions_and_a_man_page
 }
 
 /// `cloudtrail-digest ARGS` with no AWS credentials anywhere (and no instance metadata).
+#[cfg(feature = "aws")]
 fn without_credentials(dir: &Path, args: &[&str], region: &str) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
     for (name, _) in std::env::vars() {
@@ -669,6 +670,7 @@ fn without_credentials(dir: &Path, args: &[&str], region: &str) -> Output {
 /// AWS set-up mistakes are one line with the remedy, exit 2, and a failed mirror leaves
 /// no empty evidence folder.
 #[test]
+#[cfg(feature = "aws")]
 fn aws_setup_mistakes_are_one_line_with_the_remedy() {
     let dir = tempfile::tempdir().unwrap();
     let out = without_credentials(
@@ -728,4 +730,86 @@ fn jsonl_is_one_finding_per_line_then_the_verdict() {
     assert_eq!(verdict["record"], "verdict");
     assert_eq!(verdict["exit_code"], 1);
     assert_eq!(verdict["severity"], full["severity"]);
+}
+
+/// Built without AWS (`--no-default-features`): local copies validate as ever; what needs
+/// AWS says so, exit 2.
+#[test]
+#[cfg(not(feature = "aws"))]
+fn a_build_without_aws_validates_copies_and_says_what_needs_aws() {
+    let dir = case("log-injected");
+    let out = run(
+        &dir,
+        &["validate", BUCKET, "--public-keys", "public-keys.json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for args in [
+        &["validate", "s3://some-bucket"][..],
+        &["mirror", "s3://some-bucket", "copy"],
+        &["posture"],
+        &[
+            "keys",
+            "--region",
+            "us-east-1",
+            "--start-time",
+            "2024-01-01",
+        ],
+    ] {
+        let out = run(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("this build has no AWS support"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// `--output report.txt`: the whole text report (every file, problems in order) in the
+/// file, the verdict block alone on the terminal; `.html` and `.jsonl` by their names.
+#[test]
+fn output_writes_the_whole_report_in_the_format_its_name_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = case("log-injected");
+    let base = ["validate", BUCKET, "--public-keys", "public-keys.json"];
+    let txt = tmp.path().join("report.txt");
+    let out = run(
+        &dir,
+        &[&base[..], &["--output", txt.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("\n== TAMPERED (exit 1) in "),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let whole = std::fs::read_to_string(&txt).unwrap();
+    assert!(
+        whole.starts_with("Validating log files for trail "),
+        "{whole}"
+    );
+    assert!(whole.contains("\tvalid\n"), "every file's line: {whole}");
+    assert!(whole.contains("INVALID: no digest lists it"), "{whole}");
+    assert!(whole.contains("\n== TAMPERED (exit 1) in "), "{whole}");
+    let html = tmp.path().join("report.html");
+    run(
+        &dir,
+        &[&base[..], &["--output", html.to_str().unwrap()]].concat(),
+    );
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("data-verdict=\"TAMPERED\""));
+    let jsonl = tmp.path().join("report.jsonl");
+    run(
+        &dir,
+        &[
+            &base[..],
+            &["--output", jsonl.to_str().unwrap(), "--format", "json"],
+        ]
+        .concat(),
+    );
+    let last = std::fs::read_to_string(&jsonl).unwrap();
+    let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!(last["record"], "verdict");
 }

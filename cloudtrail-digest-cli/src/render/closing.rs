@@ -29,7 +29,7 @@ pub(crate) fn exit_code(report: &Report) -> u8 {
 }
 
 /// The verdict in one word or two, and what it means.
-fn verdict_words(severity: Severity) -> (&'static str, &'static str) {
+pub(crate) fn verdict_words(severity: Severity) -> (&'static str, &'static str) {
     match severity {
         Severity::Valid => (
             "VERIFIED",
@@ -327,7 +327,7 @@ fn not_covered_runs(list: &[&Issue], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn severity_word(severity: Severity) -> &'static str {
+pub(crate) fn severity_word(severity: Severity) -> &'static str {
     match severity {
         Severity::Invalid => "INVALID",
         Severity::Unchecked => "UNCHECKED",
@@ -338,13 +338,28 @@ fn severity_word(severity: Severity) -> &'static str {
 
 /// An issue on one line: its object and, briefly, why.
 fn one_line(issue: &Issue) -> String {
+    let (object, why) = object_and_why(issue);
+    format!("{object}: {why}")
+}
+
+/// What an issue is about (its object, sanitized) and why, briefly, without the verdict
+/// word (shown beside it).
+pub(crate) fn object_and_why(issue: &Issue) -> (String, String) {
     let object = match (&issue.bucket, &issue.key) {
         (Some(b), Some(k)) => format!("s3://{}/{}", sanitize(b), sanitize(k)),
         (None, Some(k)) => sanitize(k),
         _ => issue
             .chain
             .as_ref()
-            .map(|c| sanitize(&c.trail_arn()))
+            .map(|c| {
+                let l = &c.location;
+                sanitize(&format!(
+                    "{} ({} {})",
+                    c.trail_arn(),
+                    l.account_id,
+                    l.region
+                ))
+            })
             .unwrap_or_default(),
     };
     let why = match &issue.kind {
@@ -355,6 +370,12 @@ fn one_line(issue: &Issue) -> String {
             reason.clone()
         }
         IssueKind::NoChains => "no digest file found".to_owned(),
+        IssueKind::Notice { notice } => verdict::notice(notice),
+        IssueKind::NoDigests { deleted, .. } => match deleted {
+            Some(evidence) => format!("log files and no digest of any trail, yet {evidence}: the digests were deleted"),
+            None => "log files and no digest of any trail: either log file validation was off or every digest was deleted".to_owned(),
+        },
+        IssueKind::NotChecked { reason, .. } => reason.to_string(),
         IssueKind::DigestFinding { finding } => finding.to_string(),
         IssueKind::NotCovered { span } => format!(
             "{} to {}{}",
@@ -372,5 +393,5 @@ fn one_line(issue: &Issue) -> String {
         Some((word, rest)) if word.chars().all(|c| c.is_ascii_uppercase() || c == ' ') => rest,
         _ => &why,
     };
-    format!("{object}: {}", sanitize(why))
+    (object, sanitize(why))
 }

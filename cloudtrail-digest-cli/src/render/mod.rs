@@ -2,16 +2,20 @@
 //! for every line that carries data from outside.
 
 mod closing;
+mod html;
 mod inputs;
 mod json;
+#[cfg(feature = "aws")]
 mod posture;
 pub(crate) mod sanitize;
 mod text;
 mod verdict;
 
-pub(crate) use closing::exit_code;
+pub(crate) use closing::{exit_code, verdict_block};
+pub(crate) use html::html;
 pub(crate) use inputs::Inputs;
 pub(crate) use json::{json, jsonl};
+#[cfg(feature = "aws")]
 pub(crate) use posture::{posture_json, posture_text};
 pub(crate) use text::text;
 

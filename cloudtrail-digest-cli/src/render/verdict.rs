@@ -2,7 +2,7 @@
 //! (`valid`, `INVALID: not found`, ...) and this tool's for what the reference does not
 //! check.
 
-use cloudtrail_digest::report::{CoverageState, DigestStatus, LogStatus, UnlistedStatus};
+use cloudtrail_digest::report::{CoverageState, DigestStatus, LogStatus, Notice, UnlistedStatus};
 
 /// A digest file's verdict.
 pub(crate) fn digest(status: &DigestStatus) -> String {
@@ -82,5 +82,33 @@ pub(crate) fn coverage(state: CoverageState) -> &'static str {
         CoverageState::Missing => "missing",
         CoverageState::Invalid => "invalid",
         _ => "unknown",
+    }
+}
+
+/// A chain's notice in words.
+pub(crate) fn notice(notice: &Notice) -> String {
+    let at = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    match notice {
+        Notice::Gap { backfill, from, to } => format!(
+            "no {}digest covers {} to {}: a new chain starts after it (validation or logging was off)",
+            if *backfill { "backfill " } else { "" },
+            at(from),
+            at(to)
+        ),
+        Notice::NoDigests => "no digest of the chain lies in the requested range".into(),
+        Notice::NewestDeleted {
+            after,
+            count,
+            evidence,
+        } => format!(
+            "the {count} hourly digests after the newest one found (ending {}) were deleted: {evidence}",
+            at(after)
+        ),
+        Notice::MissingDigests { from, to, .. } => format!(
+            "every hourly digest ending {} to {} is missing",
+            at(from),
+            at(to)
+        ),
+        other => format!("{other:?}"),
     }
 }
