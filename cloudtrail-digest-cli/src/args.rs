@@ -65,6 +65,10 @@ Each command's --help lists its exit codes.";
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+
+    /// On an error, also print everything its source said (the AWS SDK's whole chain).
+    #[arg(long, global = true)]
+    pub(crate) debug: bool,
 }
 
 #[derive(Debug, Subcommand)]

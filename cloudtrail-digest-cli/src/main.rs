@@ -40,6 +40,21 @@ pub(crate) fn no_aws(what: &str) -> anyhow::Result<u8> {
     anyhow::bail!("{what} needs AWS, and this build has no AWS support (built without the default `aws` feature): install it with default features, or validate a local copy")
 }
 
+/// Everything an error's causes said, with the detail of a store's failure (`--debug`).
+fn details(e: &anyhow::Error) -> String {
+    let mut text = format!("{e:?}");
+    for cause in e.chain() {
+        let detail = cause
+            .downcast_ref::<cloudtrail_digest::store::StoreError>()
+            .and_then(|s| s.detail());
+        if let Some(detail) = detail {
+            text.push_str("\n\nDetail: ");
+            text.push_str(detail);
+        }
+    }
+    text
+}
+
 /// An error and its causes in one line, each cause once (a message that already quotes
 /// its cause does not repeat it), with the remedy for access denied.
 fn one_line(e: &anyhow::Error) -> String {
@@ -59,6 +74,7 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let debug = cli.debug;
     let result = match cli.command {
         args::Command::Validate(a) => validate::run(&a),
         #[cfg(feature = "aws")]
@@ -85,6 +101,11 @@ fn main() -> ExitCode {
                 "cloudtrail-digest: error: {}",
                 render::sanitize::sanitize(&one_line(&e))
             );
+            if debug {
+                for line in details(&e).lines() {
+                    eprintln!("{}", render::sanitize::sanitize(line));
+                }
+            }
             ExitCode::from(2)
         }
     }

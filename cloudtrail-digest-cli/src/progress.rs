@@ -44,7 +44,8 @@ impl Bar {
     }
 
     fn on(target: ProgressDrawTarget) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(0), target);
+        // No length until the run says how many digests it found.
+        let bar = ProgressBar::with_draw_target(None, target);
         let style =
             ProgressStyle::with_template(TEMPLATE).unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
@@ -68,8 +69,10 @@ impl Progress for Bar {
     fn digest_done(&self) {
         self.bar.inc(1);
         // Digests inferred missing come on top of those found.
-        if self.bar.position() > self.bar.length().unwrap_or(0) {
-            self.bar.set_length(self.bar.position());
+        if let Some(length) = self.bar.length() {
+            if self.bar.position() > length {
+                self.bar.set_length(self.bar.position());
+            }
         }
     }
 

@@ -698,6 +698,17 @@ fn aws_setup_mistakes_are_one_line_with_the_remedy() {
         !evidence.exists(),
         "an empty evidence folder was left behind"
     );
+    // --debug adds the SDK's own account of it.
+    let out = without_credentials(
+        dir.path(),
+        &["validate", "s3://some-bucket", "--no-progress", "--debug"],
+        "us-east-1",
+    );
+    assert!(
+        stderr(&out).contains("Detail: ") && stderr(&out).contains("CredentialsNotLoaded"),
+        "{}",
+        stderr(&out)
+    );
     let out = without_credentials(dir.path(), &["validate", "s3://some-bucket"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -812,4 +823,45 @@ fn output_writes_the_whole_report_in_the_format_its_name_says() {
     let last = std::fs::read_to_string(&jsonl).unwrap();
     let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
     assert_eq!(last["record"], "verdict");
+}
+
+/// The rollup per account and region takes what no chain holds too: a region whose only
+/// finding is an injected log file is TAMPERED there, the others VERIFIED.
+#[test]
+fn the_rollup_names_the_region_of_an_injected_log_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&case("org-trail"), tmp.path());
+    let folder = tmp.path().join(
+        "example-org-bucket/AWSLogs/o-exampleorg1/111122223333/CloudTrail/eu-west-1/2024/03/01",
+    );
+    std::fs::copy(
+        folder.join("111122223333_CloudTrail_eu-west-1_20240301T0117Z_mxxgPh6p7G2vf1bs.json.gz"),
+        folder.join("111122223333_CloudTrail_eu-west-1_20240301T0118Z_InjectedByHand01.json.gz"),
+    )
+    .unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "validate",
+            "example-org-bucket",
+            "--public-keys",
+            "public-keys.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |place: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("  {place}")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("111122223333 eu-west-1 ").contains("TAMPERED"),
+        "{text}"
+    );
+    assert!(
+        line("111122223333 us-east-1 ").contains("VERIFIED"),
+        "{text}"
+    );
 }

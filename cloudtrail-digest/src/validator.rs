@@ -214,7 +214,7 @@ impl Validator {
     fn inventory_used(&self) -> Option<crate::report::InventoryUsed> {
         #[cfg(feature = "inventory")]
         if let Some(inventory) = &self.inventory {
-            let cutoff = (inventory.taken() - crate::inventory::INVENTORY_LAG).date_naive();
+            let cutoff = crate::inventory::cutoff_of(inventory);
             return Some(crate::report::InventoryUsed::new(
                 inventory.manifest(),
                 inventory.taken(),

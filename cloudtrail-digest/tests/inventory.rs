@@ -110,18 +110,38 @@ fn without_inventory(mut report: Report) -> Report {
     report
 }
 
-#[test]
-fn an_inventory_run_gives_the_live_runs_report_in_both_formats() {
-    let k = key();
-    let mut g = Generator::new(7);
-    let (mut tree, digests) = bucket_then(&k, &mut g);
-    let gone_since = g.unlisted_log(&mut tree, &spec("us-east-1"), t0() + Duration::hours(30));
+/// Changes the bucket after its inventory (`then`) was taken: returns the log file injected
+/// then deleted, the one injected since, and the bucket as the inventory saw it.
+fn change_since(
+    tree: &mut Tree,
+    g: &mut Generator,
+    digests: &[GenDigest],
+) -> (String, String, Tree) {
+    let gone_since = g.unlisted_log(tree, &spec("us-east-1"), t0() + Duration::hours(30));
     let then = tree.clone();
     // Since: a digest of May 2 deleted, the log file injected then deleted, another log
     // file injected on May 4 (after the cut-off).
     tree.objects.remove(&digests[40].key);
     tree.objects.remove(&gone_since);
-    let injected = g.unlisted_log(&mut tree, &spec("us-east-1"), t0() + Duration::hours(80));
+    // A lifecycle rule expires the oldest five hours, digests and log files alike. Live, the
+    // oldest digest left links to an expired one, which is not found (expiry looks like
+    // deletion there); the inventory, which still lists all five, must say no more.
+    for digest in &digests[..5] {
+        tree.objects.remove(&digest.key);
+        for log in &digest.logs {
+            tree.objects.remove(log);
+        }
+    }
+    let injected = g.unlisted_log(tree, &spec("us-east-1"), t0() + Duration::hours(80));
+    (gone_since, injected, then)
+}
+
+#[test]
+fn an_inventory_run_gives_the_live_runs_report_in_both_formats() {
+    let k = key();
+    let mut g = Generator::new(7);
+    let (mut tree, digests) = bucket_then(&k, &mut g);
+    let (gone_since, injected, then) = change_since(&mut tree, &mut g, &digests);
     let live = validator(memory(&tree), &k).run().unwrap();
     let deleted: Vec<_> = live
         .chains
@@ -129,7 +149,11 @@ fn an_inventory_run_gives_the_live_runs_report_in_both_formats() {
         .flat_map(|c| &c.digests)
         .filter(|d| matches!(d.status, DigestStatus::NotFound { .. }))
         .collect();
-    assert_eq!(deleted.len(), 1, "the deleted digest is found missing");
+    assert_eq!(
+        deleted.len(),
+        2,
+        "the deleted digest, and the expired one the oldest left names"
+    );
     let unlisted: Vec<&str> = live
         .locations
         .iter()

@@ -138,25 +138,7 @@ fn places(report: &Report) -> Places {
             Severity::Valid,
         ));
         for log in &location.unlisted {
-            let one = match log.status.severity() {
-                Severity::Valid => Counts {
-                    valid: 1,
-                    ..Counts::default()
-                },
-                Severity::Invalid => Counts {
-                    invalid: 1,
-                    ..Counts::default()
-                },
-                Severity::Incomplete => Counts {
-                    unverified: 1,
-                    ..Counts::default()
-                },
-                Severity::Unchecked => Counts {
-                    unchecked: 1,
-                    ..Counts::default()
-                },
-            };
-            plus(&mut entry.1, &one);
+            plus(&mut entry.1, &one(log.status.severity()));
         }
     }
     for issue in &report.issues {
@@ -166,6 +148,15 @@ fn places(report: &Report) -> Places {
             .map(|c| at(&c.location.account_id, &c.location.region));
         if let Some(entry) = place.and_then(|p| places.get_mut(&p)) {
             entry.2 = entry.2.max(issue.severity);
+        }
+    }
+    // What no chain holds: the files' own verdicts (injected ones among them), and log
+    // files with no digest at all.
+    for location in &report.locations {
+        let l = &location.location;
+        if let Some(entry) = places.get_mut(&at(&l.account_id, &l.region)) {
+            let worst = entry.0.severity().max(entry.1.severity());
+            entry.2 = entry.2.max(worst).max(location_severity(location));
         }
     }
     places
@@ -192,6 +183,36 @@ fn rollup(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// How a location's own state counts: log files and no digest at all (deleted digests
+/// proven, or not), log files left unclassified.
+fn location_severity(location: &cloudtrail_digest::report::LocationReport) -> Severity {
+    let mut worst = Severity::Valid;
+    if location.no_digests {
+        let deleted = location.deleted.is_some();
+        worst = worst.max(if deleted {
+            Severity::Invalid
+        } else {
+            Severity::Incomplete
+        });
+    }
+    if location.not_checked.is_some() {
+        worst = worst.max(Severity::Incomplete);
+    }
+    worst
+}
+
+/// One verdict of `severity`, counted.
+fn one(severity: Severity) -> Counts {
+    let mut counts = Counts::default();
+    match severity {
+        Severity::Valid => counts.valid = 1,
+        Severity::Invalid => counts.invalid = 1,
+        Severity::Incomplete => counts.unverified = 1,
+        Severity::Unchecked => counts.unchecked = 1,
+    }
+    counts
 }
 
 fn plus(a: &mut Counts, b: &Counts) {

@@ -22,7 +22,7 @@ pub(super) fn write(place: &str, bytes: Vec<u8>, s3: &S3Args) -> Result<()> {
                 .put_object()
                 .bucket(&url.bucket)
                 .key(&url.prefix)
-                .content_type("application/json")
+                .content_type(content_type(place))
                 .body(bytes.into())
                 .send(),
         )
@@ -95,4 +95,15 @@ fn read_prefix(session: &Session, source: &str, each: Each<'_>) -> Result<()> {
         each(name, bytes)?;
     }
     Ok(())
+}
+
+/// The media type of a report by its name's extension.
+fn content_type(place: &str) -> &'static str {
+    let extension = place.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("jsonl") => "application/jsonl",
+        _ => "application/json",
+    }
 }

@@ -149,9 +149,13 @@ pub(crate) fn write(
             elapsed,
             code,
         };
-        whole.render(format_of(&place), &mut out, &mut err)?;
+        let file_format = format_of(&place);
+        if report.shard.is_some() && file_format != Format::Json {
+            bail!("--output {place}: a shard's report is JSON, for merge (name it .json, or end the name in /)");
+        }
+        whole.render(file_format, &mut out, &mut err)?;
         crate::report_file::write(&place, file.take(), s3)?;
-        if format == Format::Text {
+        if format == Format::Text && file_format == Format::Text {
             // The whole report is in the file: the terminal keeps the verdict block.
             let mut out = Stdout::new();
             render::verdict_block(report, elapsed, &mut out)?;

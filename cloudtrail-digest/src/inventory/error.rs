@@ -24,12 +24,4 @@ pub enum InventoryError {
         /// Why.
         reason: String,
     },
-    /// The inventory lists another bucket than the one validated.
-    #[error("the inventory lists bucket {listed:?}, not {validated:?}")]
-    OtherBucket {
-        /// The bucket it lists.
-        listed: String,
-        /// The bucket validated.
-        validated: String,
-    },
 }

@@ -15,4 +15,4 @@ pub use manifest::{DataFile, InventoryFormat, Manifest};
 #[cfg(feature = "testing")]
 pub use snapshot::read_data_file;
 pub use snapshot::{Inventory, MAX_DATA_FILE};
-pub use store::{InventoryStore, INVENTORY_LAG};
+pub use store::{cutoff_of, InventoryStore, INVENTORY_LAG};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate};
 
 use super::snapshot::Inventory;
-use crate::store::{Listing, Object, ObjectStore, StoreError};
+use crate::store::{Listing, Object, ObjectStore, StoreError, StoreErrorKind};
 
 /// How long before an inventory was taken its listings are not trusted to be complete:
 /// S3 Inventory is eventually consistent, so the day folders from this long before it was
@@ -33,7 +33,7 @@ pub struct InventoryStore<S: ?Sized> {
 impl<S: ObjectStore + ?Sized> InventoryStore<S> {
     /// `inner`, its listings of `inventory`'s bucket served from `inventory`.
     pub fn new(inner: Arc<S>, inventory: Arc<Inventory>) -> Self {
-        let cutoff = (inventory.taken() - INVENTORY_LAG).date_naive();
+        let cutoff = cutoff_of(&inventory);
         Self {
             inventory,
             cutoff,
@@ -57,6 +57,9 @@ impl<S: ObjectStore + ?Sized> InventoryStore<S> {
                 .map(ToString::to_string)
                 .collect(),
         );
+        if prefix.contains("/CloudTrail-Digest/") {
+            self.drop_expired(bucket, &mut listing.keys);
+        }
         for folder in self.recent_days(bucket, prefix, &mut listing)? {
             let live = self.inner.list(bucket, &folder)?;
             listing.keys.extend(live.keys);
@@ -65,6 +68,23 @@ impl<S: ObjectStore + ?Sized> InventoryStore<S> {
         listing.keys.sort_unstable();
         listing.keys.dedup();
         Ok(listing)
+    }
+
+    /// Drops the oldest digests the inventory lists that are gone since, as a lifecycle
+    /// rule expires them, up to the oldest that is still there: a live listing would not
+    /// list them, and the walk would take each for a deleted digest. Only the oldest run is
+    /// dropped: a digest gone after one that is still there is left for the walk to find
+    /// missing, as it would from a live listing (a link to it, hours it should cover).
+    fn drop_expired(&self, bucket: &str, keys: &mut Vec<String>) {
+        let gone = keys
+            .iter()
+            .take_while(|key| {
+                self.inner
+                    .get(bucket, key)
+                    .is_err_and(|e| e.kind() == StoreErrorKind::NotFound)
+            })
+            .count();
+        keys.drain(..gone);
     }
 
     /// The bucket's day folders of the region folder `prefix` from the cut-off on, found by
@@ -93,6 +113,12 @@ impl<S: ObjectStore + ?Sized> InventoryStore<S> {
         }
         Ok(folders)
     }
+}
+
+/// The first day an inventory's listings are not trusted for: [`INVENTORY_LAG`] before it
+/// was taken.
+pub fn cutoff_of(inventory: &Inventory) -> NaiveDate {
+    (inventory.taken() - INVENTORY_LAG).date_naive()
 }
 
 /// The date of the day folder a key (relative to its region folder) lies in.

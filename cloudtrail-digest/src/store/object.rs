@@ -103,6 +103,8 @@ pub enum StoreErrorKind {
 pub struct StoreError {
     kind: StoreErrorKind,
     reason: String,
+    /// Everything the source of the failure said, for debugging (the reason is its gist).
+    detail: Option<String>,
 }
 
 impl StoreError {
@@ -111,7 +113,21 @@ impl StoreError {
         Self {
             kind,
             reason: reason.into(),
+            detail: None,
         }
+    }
+
+    /// This error, with everything its source said (an SDK's whole error chain), which
+    /// [`StoreError::reason`] sums up.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Everything the source of the failure said, where it said more than the reason.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     /// The kind of failure.

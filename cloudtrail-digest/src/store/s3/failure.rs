@@ -119,8 +119,9 @@ where
     } else {
         Retry::No
     };
+    let detail = DisplayErrorContext(e).to_string();
     Failure {
-        error: StoreError::new(kind, reason),
+        error: StoreError::new(kind, reason).with_detail(detail),
         retry,
     }
 }
