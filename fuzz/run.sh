@@ -14,10 +14,13 @@ for target in $(cargo fuzz list); do
   mkdir -p "$scratch/$target"
   log="$scratch/$target.log"
   extra=()
+  asan_options="${ASAN_OPTIONS:-}"
   # Validation starts threads, whose thread-local destructors LeakSanitizer reports as
-  # leaks when they exit: not a leak of the target's.
-  if [ "$target" = discovery ]; then extra=(-detect_leaks=0); fi
-  if ! cargo fuzz run -O "$target" "$scratch/$target" "corpus/$target" -- \
+  # leaks when they exit: not a leak of the target's. Off in the fuzzing loop and in the
+  # check AddressSanitizer makes when the process ends (which found 88 bytes held by
+  # threads still running at the end of one run).
+  if [ "$target" = discovery ]; then extra=(-detect_leaks=0); asan_options="detect_leaks=0"; fi
+  if ! ASAN_OPTIONS="$asan_options" cargo fuzz run -O "$target" "$scratch/$target" "corpus/$target" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       "${extra[@]}" >"$log" 2>&1; then
     tail -n 60 "$log"
