@@ -138,21 +138,26 @@ pub(crate) fn write(
 ) -> Result<u8> {
     let code = exit_code(report);
     let elapsed = Some(started.elapsed());
+    let rendering = Rendering {
+        report,
+        inputs,
+        verbose,
+        elapsed,
+        code,
+    };
     if let Some(place) = output {
         let place = crate::report_file::name_in(place, report.shard.as_ref());
         let file = Buffer::default();
         let (mut out, mut err) = (file.clone(), file.clone());
-        let whole = Rendering {
-            report,
-            inputs,
-            verbose: true,
-            elapsed,
-            code,
-        };
         let file_format = format_of(&place);
         if report.shard.is_some() && file_format != Format::Json {
             bail!("--output {place}: a shard's report is JSON, for merge (name it .json, or end the name in /)");
         }
+        // The file holds every file's verdict, whatever the terminal shows.
+        let whole = Rendering {
+            verbose: true,
+            ..rendering
+        };
         whole.render(file_format, &mut out, &mut err)?;
         crate::report_file::write(&place, file.take(), s3)?;
         if format == Format::Text && file_format == Format::Text {
@@ -163,13 +168,6 @@ pub(crate) fn write(
             return Ok(code);
         }
     }
-    let rendering = Rendering {
-        report,
-        inputs,
-        verbose,
-        elapsed,
-        code,
-    };
     if format == Format::Text {
         // Unbuffered: lines on stdout and stderr stay in order on a terminal.
         rendering.render(format, &mut Stdout::new(), &mut io::stderr().lock())?;
@@ -198,6 +196,7 @@ fn format_of(place: &str) -> Format {
 }
 
 /// A report and how to render it.
+#[derive(Clone, Copy)]
 struct Rendering<'a> {
     report: &'a Report,
     inputs: &'a Inputs,
