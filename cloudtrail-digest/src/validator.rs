@@ -11,9 +11,10 @@ use crate::error::{Error, Result};
 use crate::format::trail_record::{TrailRecord, TrailRecordSource};
 use crate::limits::Limits;
 use crate::progress::Progress;
-use crate::report::{Parts, Report, Severity, MAX_SHARDS};
+use crate::report::{Parts, Report, Severity, ShardInfo, MAX_SHARDS};
 use crate::run::discovery::Discovery;
 use crate::run::share::share;
+use crate::run::slice::{self, Held};
 use crate::run::{chains, trail_facts, unlisted, Plan};
 use crate::selection::Selection;
 use crate::signature::{KeySource, PublicKeySet};
@@ -274,9 +275,7 @@ impl Validator {
             self.inventory_used()
         );
         let (part, info) = share(discovery, &self.selection, &options, index, count);
-        let mut report = self.run_part(&*store, discovery, Some(&part));
-        report.shard = Some(info);
-        Ok(report)
+        Ok(self.run_part(&*store, discovery, Some((&part, info))))
     }
 
     /// Steps 2 to 6 over `whole`, or over a shard's `part` of it. A shard still takes the
@@ -286,8 +285,10 @@ impl Validator {
         &self,
         store: &dyn ObjectStore,
         whole: &Discovery,
-        part: Option<&Discovery>,
+        shard: Option<(&Discovery, ShardInfo)>,
     ) -> Report {
+        let (part, mut info) = shard.map_or((None, None), |(p, i)| (Some(p), Some(i)));
+        let held = Held::of(info.as_ref().map_or(&[], |i| i.slices.as_slice()));
         let mine = part.unwrap_or(whole);
         let selected: Vec<_> = mine.selected(&self.selection).collect();
         // 2. Evidence: CloudTrail's records of the trails found, beside those given.
@@ -314,6 +315,7 @@ impl Validator {
             run_start: range.map(|r| r.start),
             trail_records: &records,
             omit_valid_logs: self.omit_valid_logs,
+            held: &held,
             limits: &self.limits,
             progress: &*self.progress,
         };
@@ -326,7 +328,16 @@ impl Validator {
         let foreign = part
             .map(|p| trail_facts::foreign_trail_digests(&plan, whole, p))
             .unwrap_or_default();
-        let scan = unlisted::scan(&plan, mine, &listed, &foreign, &mut chains);
+        let mut scan = unlisted::scan(&plan, mine, &listed, &foreign, &mut chains);
+        let mut chains: Vec<_> = chains.into_iter().map(ChainBuilder::finish).collect();
+        if let Some(info) = &mut info {
+            slice::restrict(
+                &mut info.slices,
+                &mut chains,
+                &mut scan.locations,
+                &mut scan.leftovers,
+            );
+        }
         // 6. The report: coverage timelines, totals, issues and the verdict. What the
         //    discovery's listings found is reported once, by the first shard.
         let first = self.shard.is_none_or(|(index, _)| index == 0);
@@ -342,15 +353,17 @@ impl Validator {
             Vec::new()
         };
         listing_failures.extend(scan.leftovers.failures);
-        Report::new(Parts {
+        let mut report = Report::new(Parts {
             bucket: self.bucket.clone(),
-            chains: chains.into_iter().map(ChainBuilder::finish).collect(),
+            chains,
             locations: scan.locations,
             unrecognized_keys,
             listing_failures,
             trail_records: records,
             inventory,
-        })
+        });
+        report.shard = info;
+        report
     }
 
     /// [`Validator::run`] on a thread of its own, awaited: usable from any async runtime

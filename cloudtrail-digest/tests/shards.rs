@@ -119,11 +119,24 @@ fn every_shard_count_merges_to_one_run() {
     assert!(whole.totals.log_files.invalid >= 2, "{:?}", whole.totals);
     for count in 1..=13 {
         let parts = shards(&v, count);
-        let units: usize = parts
+        // Every location once: whole in one shard, or cut into time slices.
+        let mut locations: Vec<_> = parts
             .iter()
-            .map(|(_, r)| r.shard.as_ref().unwrap().units.len())
-            .sum();
-        assert_eq!(units, 12, "{count} shards");
+            .flat_map(|(_, r)| {
+                let shard = r.shard.as_ref().unwrap();
+                let sliced = shard.slices.iter().flat_map(|u| u.locations.clone());
+                shard.units.iter().cloned().chain(sliced)
+            })
+            .collect();
+        locations.sort();
+        locations.dedup();
+        assert_eq!(locations.len(), 12, "{count} shards");
+        let sliced = parts
+            .iter()
+            .any(|(_, r)| !r.shard.as_ref().unwrap().slices.is_empty());
+        // One shard never cuts; more shards than units must.
+        assert!(sliced || count <= 12, "{count} shards");
+        assert!(!sliced || count > 1, "{count} shards");
         let merged = merge(parts).unwrap();
         if merged != whole {
             let (a, b) = (
@@ -206,4 +219,71 @@ fn a_merge_of_the_wrong_shards_is_an_error_naming_them() {
     assert!(matches!(merge(Vec::new()), Err(MergeError::Empty)));
     let err = v.clone().shard(4, 4).run().unwrap_err();
     assert!(err.to_string().contains("below the count"), "{err}");
+}
+
+#[test]
+fn time_slices_that_disagree_or_are_missing_are_refused() {
+    let k = key();
+    let store = bucket(&k);
+    let v = validator(&store, &k);
+    // More shards than units: the heaviest accounts and regions are cut into slices.
+    let count = 13;
+    let parts = shards(&v, count);
+    let (at, unit) = parts
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, r))| {
+            let unit = r.shard.as_ref().unwrap().slices.first()?;
+            (!unit.holds_last()).then(|| (i, unit.clone()))
+        })
+        .expect("a shard holding a slice that is not the last");
+    // A log file injected into that account and region while the shards ran: the shard
+    // run after it saw another bucket than the others.
+    let log = parts[at].1.chains[0]
+        .digests
+        .iter()
+        .flat_map(|d| &d.logs)
+        .next()
+        .unwrap()
+        .key
+        .clone();
+    let mut changed = store.clone();
+    let copy = changed.object_mut("b", &log).unwrap().clone();
+    let injected = log.replace(".json.gz", "X.json.gz");
+    changed.insert("b", &injected, copy.into());
+    let rerun = validator(&changed, &k)
+        .shard(u32::try_from(at).unwrap(), count)
+        .run()
+        .unwrap();
+    let mut disagreeing = parts.clone();
+    disagreeing[at].1 = rerun;
+    let err = merge(disagreeing).unwrap_err().to_string();
+    assert!(
+        err.contains("the bucket changed while the shards ran"),
+        "{err}"
+    );
+    // A slice no report holds.
+    let mut missing = parts.clone();
+    let held = &mut missing[at].1.shard.as_mut().unwrap().slices[0].held;
+    let dropped = held.remove(0);
+    let err = merge(missing).unwrap_err().to_string();
+    let place = format!("{}/{}", unit.account_id, unit.region);
+    assert!(
+        err.contains(&format!("slice {dropped} of the")) && err.contains(&place),
+        "{err}"
+    );
+    // A slice held twice, and a unit held whole by one shard and in slices by others.
+    let mut twice = parts.clone();
+    let other = (at + 1) % parts.len();
+    let mut stolen = unit.clone();
+    stolen.held = vec![unit.held[0]];
+    twice[other].1.shard.as_mut().unwrap().slices.push(stolen);
+    let err = merge(twice).unwrap_err().to_string();
+    assert!(err.contains("holds too"), "{err}");
+    let mut whole = parts.clone();
+    let theirs = unit.locations[0].clone();
+    whole[other].1.shard.as_mut().unwrap().units.push(theirs);
+    let err = merge(whole).unwrap_err().to_string();
+    assert!(err.contains("in slices"), "{err}");
+    assert!(merge(parts).is_ok());
 }

@@ -77,8 +77,39 @@ pub(crate) fn verdict_block(
     }
     writeln!(out, "Log files:    {logs}")?;
     writeln!(out, "Coverage:     {}", coverage(report))?;
+    if let Some(shard) = &report.shard {
+        shard_line(shard, out)?;
+    }
     rollup(report, out)?;
     findings(report, out)
+}
+
+/// What part of a sharded run this report is: its verdict is the part's.
+fn shard_line(shard: &cloudtrail_digest::report::ShardInfo, out: &mut dyn Write) -> io::Result<()> {
+    let mut parts = Vec::new();
+    if !shard.units.is_empty() {
+        parts.push(format!("{} locations whole", shard.units.len()));
+    }
+    for unit in &shard.slices {
+        let held: Vec<String> = unit.held.iter().map(|i| (i + 1).to_string()).collect();
+        parts.push(format!(
+            "time slice {} of {} of {}/{}",
+            held.join(", "),
+            unit.slice_count(),
+            unit.account_id,
+            unit.region
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("nothing".into());
+    }
+    writeln!(
+        out,
+        "Shard:        {} of {}: {} (merge every shard's report for the run's verdict)",
+        shard.index + 1,
+        shard.count,
+        parts.join("; ")
+    )
 }
 
 /// Counts in words, every file counted: `N valid, N INVALID, ... of N`.

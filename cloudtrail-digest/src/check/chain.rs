@@ -59,6 +59,7 @@ impl ChainBuilder {
                 backfill_digest_counts: Counts::default(),
                 log_counts: Counts::default(),
                 coverage: Vec::new(),
+                slice: None,
             },
             annotations,
         };
@@ -140,32 +141,12 @@ impl ChainBuilder {
 
     /// Recomputes counts, the found range and the coverage timeline from the digests.
     pub(crate) fn recount(&mut self) {
-        let requested = self.report.requested;
-        self.report.found = None;
-        self.report.digest_counts = Counts::default();
-        self.report.backfill_digest_counts = Counts::default();
-        self.report.log_counts = Counts::default();
-        for d in &self.report.digests {
-            let counts = if d.backfill {
-                &mut self.report.backfill_digest_counts
-            } else {
-                &mut self.report.digest_counts
-            };
-            counts.add(d.severity());
-            self.report.log_counts.merge(&d.log_counts);
-            if let (DigestStatus::Valid, Some(s), Some(e)) = (&d.status, d.start_time, d.end_time) {
-                let (s, e) = (s.max(requested.start), e.min(requested.end));
-                self.report.found = Some(match self.report.found {
-                    None => TimeRange { start: s, end: e },
-                    Some(f) => TimeRange {
-                        start: f.start.min(s),
-                        end: f.end.max(e),
-                    },
-                });
-            }
-        }
-        self.report.coverage =
-            coverage::timeline(&self.report.digests, requested, &self.annotations);
+        self.report.tally();
+        self.report.coverage = coverage::timeline(
+            &self.report.digests,
+            self.report.requested,
+            &self.annotations,
+        );
     }
 
     /// The report as built so far.

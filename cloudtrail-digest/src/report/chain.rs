@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::coverage::CoverageSpan;
-use super::digest::DigestOutcome;
+use super::digest::{DigestOutcome, DigestStatus};
 use super::location::DeletionEvidence;
 use super::severity::{Counts, Severity};
 use crate::format::key_name::ChainId;
@@ -97,9 +97,53 @@ pub struct ChainReport {
     pub log_counts: Counts,
     /// The requested range split by coverage state, oldest first.
     pub coverage: Vec<CoverageSpan>,
+    /// In a shard's report, when the shard validated time slices of the chain's account
+    /// and region ([`crate::report::SlicedUnit`]): where its digests stand in the whole
+    /// chain. Its digests, coverage and notices are then those its slices own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<ChainSlice>,
+}
+
+/// Where a slice's digests stand among the whole chain's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ChainSlice {
+    /// How many digests the whole chain's report has.
+    pub of: u64,
+    /// The position of each of this report's digests in it, in order.
+    pub positions: Vec<u64>,
 }
 
 impl ChainReport {
+    /// Recomputes the counts and the found range from the digests.
+    pub(crate) fn tally(&mut self) {
+        let requested = self.requested;
+        self.found = None;
+        self.digest_counts = Counts::default();
+        self.backfill_digest_counts = Counts::default();
+        self.log_counts = Counts::default();
+        for d in &self.digests {
+            let counts = if d.backfill {
+                &mut self.backfill_digest_counts
+            } else {
+                &mut self.digest_counts
+            };
+            counts.add(d.severity());
+            self.log_counts.merge(&d.log_counts);
+            if let (DigestStatus::Valid, Some(s), Some(e)) = (&d.status, d.start_time, d.end_time) {
+                let (s, e) = (s.max(requested.start), e.min(requested.end));
+                self.found = Some(match self.found {
+                    None => TimeRange { start: s, end: e },
+                    Some(f) => TimeRange {
+                        start: f.start.min(s),
+                        end: f.end.max(e),
+                    },
+                });
+            }
+        }
+    }
+
     /// The worst severity in this chain, notices included.
     pub fn severity(&self) -> Severity {
         let digests = self

@@ -2,74 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use super::merge_error::MergeError;
+use super::merge_slices::{Pieces, Slices};
 use super::run_report::{Parts, Report};
 use super::shard::ShardInfo;
 use crate::format::key_name::Location;
-
-/// Why shard reports cannot be merged. Each names the report (as the caller named it).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MergeError {
-    /// Nothing to merge.
-    #[error("no reports to merge")]
-    Empty,
-    /// A report of a run that was not sharded.
-    #[error("{0}: not a shard's report (made without a shard)")]
-    NotAShard(String),
-    /// Reports of different tool versions, buckets or plans.
-    #[error("{name}: {what} differs from {first}'s ({theirs} against {ours})")]
-    Mismatch {
-        /// The report that differs.
-        name: String,
-        /// The first report.
-        first: String,
-        /// What differs.
-        what: &'static str,
-        /// Its value.
-        theirs: String,
-        /// The first report's.
-        ours: String,
-    },
-    /// The same shard twice.
-    #[error("shard {index} of {count} given twice: {a} and {b}")]
-    Duplicate {
-        /// The shard.
-        index: u32,
-        /// Of how many.
-        count: u32,
-        /// One report.
-        a: String,
-        /// The other.
-        b: String,
-    },
-    /// Shards of the plan not given.
-    #[error("shards missing (of {count}): {}", list(.missing))]
-    Missing {
-        /// Their indices.
-        missing: Vec<u32>,
-        /// Of how many.
-        count: u32,
-    },
-    /// A report whose content does not match its shard: a unit outside its share, or
-    /// units that do not add up to the plan.
-    #[error("{name}: {reason}")]
-    Inconsistent {
-        /// The report.
-        name: String,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-fn list(indices: &[u32]) -> String {
-    let shown: Vec<String> = indices.iter().take(20).map(u32::to_string).collect();
-    let more = indices.len().saturating_sub(shown.len());
-    if more == 0 {
-        shown.join(", ")
-    } else {
-        format!("{} and {more} more", shown.join(", "))
-    }
-}
 
 /// Merges the reports of every shard of one plan, each named for errors, into the report
 /// a single run would have given: the same chains, locations, totals, issues and
@@ -86,6 +23,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         .ok_or_else(|| MergeError::NotAShard(first_name.clone()))?;
     let mut by_index: BTreeMap<u32, &str> = BTreeMap::new();
     let mut units: BTreeMap<&Location, &str> = BTreeMap::new();
+    let mut slices = Slices::default();
     for (name, report) in &reports {
         let shard = same_plan(name, report, first_name, first, &first_shard)?;
         if shard.index >= shard.count {
@@ -117,6 +55,9 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
                 });
             }
         }
+        for unit in &shard.slices {
+            slices.add(name, unit)?;
+        }
     }
     let missing: Vec<u32> = (0..first_shard.count)
         .filter(|i| !by_index.contains_key(i))
@@ -126,6 +67,18 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
             missing,
             count: first_shard.count,
         });
+    }
+    slices.complete()?;
+    for location in slices.locations() {
+        if let Some(other) = units.insert(location, first_name) {
+            return Err(MergeError::Inconsistent {
+                name: other.to_owned(),
+                reason: format!(
+                    "holds {}/{} whole, which other shards hold in slices",
+                    location.account_id, location.region
+                ),
+            });
+        }
     }
     if units.len() as u64 != first_shard.plan_units {
         return Err(MergeError::Inconsistent {
@@ -137,7 +90,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
             ),
         });
     }
-    Ok(join(reports))
+    join(reports)
 }
 
 /// The shard of `report`, if it is a shard of the first report's plan.
@@ -183,14 +136,15 @@ fn same_plan<'r>(
     Ok(shard)
 }
 
-/// Every chain and location of a shard's report is one of its units.
+/// Every chain and location of a shard's report is one of its units or sliced units.
 fn check_share(name: &str, report: &Report, shard: &ShardInfo) -> Result<(), MergeError> {
+    let sliced = |l: &Location| shard.slices.iter().any(|u| u.locations.contains(l));
     let outside = report
         .chains
         .iter()
         .map(|c| &c.chain.location)
         .chain(report.locations.iter().map(|l| &l.location))
-        .find(|l| !shard.units.contains(l));
+        .find(|l| !shard.units.contains(l) && !sliced(l));
     match outside {
         Some(l) => Err(MergeError::Inconsistent {
             name: name.to_owned(),
@@ -203,7 +157,7 @@ fn check_share(name: &str, report: &Report, shard: &ShardInfo) -> Result<(), Mer
     }
 }
 
-fn join(reports: Vec<(String, Report)>) -> Report {
+fn join(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
     let mut parts = Parts {
         bucket: String::new(),
         chains: Vec::new(),
@@ -213,12 +167,31 @@ fn join(reports: Vec<(String, Report)>) -> Report {
         trail_records: Vec::new(),
         inventory: None,
     };
-    for (_, report) in reports {
+    let mut pieces = Pieces::default();
+    for (name, report) in reports {
         parts.bucket = report.bucket;
         // The same in every shard: the inventory is part of the plan's options.
         parts.inventory = report.inventory;
-        parts.chains.extend(report.chains);
-        parts.locations.extend(report.locations);
+        let slices = report.shard.map(|s| s.slices).unwrap_or_default();
+        // Whether the location is sliced here, and if so whether this is its last slice.
+        let sliced = |l: &Location| {
+            slices
+                .iter()
+                .find(|u| u.locations.contains(l))
+                .map(super::slice::SlicedUnit::holds_last)
+        };
+        for chain in report.chains {
+            match sliced(&chain.chain.location) {
+                Some(last) => pieces.chain(&name, last, chain),
+                None => parts.chains.push(chain),
+            }
+        }
+        for location in report.locations {
+            match sliced(&location.location) {
+                Some(last) => pieces.location(last, location),
+                None => parts.locations.push(location),
+            }
+        }
         parts.unrecognized_keys.extend(report.unrecognized_keys);
         parts.listing_failures.extend(report.listing_failures);
         for record in report.trail_records {
@@ -231,21 +204,12 @@ fn join(reports: Vec<(String, Report)>) -> Report {
             }
         }
     }
-    Report::new(parts)
+    let (chains, locations) = pieces.join()?;
+    parts.chains.extend(chains);
+    parts.locations.extend(locations);
+    Ok(Report::new(parts))
 }
 
 fn short(plan: &str) -> &str {
     plan.get(..12).unwrap_or(plan)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_shards_are_listed_briefly() {
-        assert_eq!(list(&[1, 3]), "1, 3");
-        let many: Vec<u32> = (0..25).collect();
-        assert!(list(&many).ends_with("and 5 more"));
-    }
 }

@@ -14,12 +14,15 @@ mod issue;
 mod location;
 mod log;
 mod merge;
+mod merge_error;
+mod merge_slices;
 mod reason;
 mod run_report;
 mod severity;
 mod shard;
+mod slice;
 
-pub use chain::{ChainReport, Notice, TimeRange};
+pub use chain::{ChainReport, ChainSlice, Notice, TimeRange};
 pub use coverage::{CoverageReason, CoverageSpan, CoverageState};
 pub use digest::{DigestOutcome, DigestStatus, SignatureSource};
 pub use finding::Finding;
@@ -29,10 +32,13 @@ pub use location::{
     UnrecognizedKey,
 };
 pub use log::{LogOutcome, LogStatus};
-pub use merge::{merge, MergeError};
+pub use merge::merge;
+pub use merge_error::MergeError;
 pub use reason::{FormatProblem, UncheckedReason, UnverifiedReason};
 pub(crate) use run_report::Parts;
 pub use run_report::{InventoryUsed, Report, Totals, SCHEMA_VERSION};
 pub use severity::{Counts, Severity};
 pub(crate) use shard::assign;
 pub use shard::{ShardInfo, MAX_SHARDS};
+pub use slice::SlicedUnit;
+pub(crate) use slice::{clip, within, Span};

@@ -1,11 +1,16 @@
 //! Sharded runs: which part of the work a report is, and how the work is dealt out.
 //!
-//! The unit of work is a location: one log folder (`[PREFIX/]AWSLogs/[ORG/]ACCOUNT/
-//! CloudTrail/REGION/`) with the digest chains beside it. Units are independent: a chain
-//! lives in one location, and the log files no digest lists are looked for per location.
+//! The unit of work is an account and region: its log folders (`[PREFIX/]AWSLogs/[ORG/]
+//! ACCOUNT/CloudTrail/REGION/`) with the digest chains beside them. Units are independent:
+//! a chain lives in one location, and the log files no digest lists are looked for per
+//! location. A unit heavier than a shard's fair share is cut into time slices: every
+//! slice's shard walks the unit's whole chains and lists its log folders (one digest an
+//! hour, one listing per thousand keys), and checks only the log files of its slices (a
+//! dozen or more an hour, the bulk of the work); see [`SlicedUnit`].
 
 use serde::{Deserialize, Serialize};
 
+use super::slice::SlicedUnit;
 use crate::format::key_name::Location;
 
 /// The most shards a run may be split into (AWS Batch allows 10,000 children).
@@ -25,8 +30,11 @@ pub struct ShardInfo {
     pub plan: String,
     /// How many units the whole plan has.
     pub plan_units: u64,
-    /// This shard's units: the locations it validated.
+    /// This shard's units: the locations it validated whole.
     pub units: Vec<Location>,
+    /// The units cut into time slices of which this shard validated some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SlicedUnit>,
 }
 
 /// Deals `units` (each with its weight, e.g. its digest count) to `count` shards: heaviest

@@ -14,7 +14,8 @@ use super::Plan;
 use crate::check::chain::ChainBuilder;
 use crate::check::listed::ListedLogs;
 use crate::format::key_name::{ChainId, DigestKey};
-use crate::report::TimeRange;
+use crate::report::{DigestOutcome, TimeRange};
+use crate::signature::VerifiedDigest;
 use crate::store::ObjectStore;
 
 /// Walks every selected chain, newest to oldest: the chains of one account and region one
@@ -134,6 +135,12 @@ fn walk_one<S: ObjectStore + ?Sized>(
     };
     let checker = LogChecker::new(plan.store, plan.progress, plan.omit_valid_logs, plan.limits);
     let (notices, digests) = checker.walk_and_check(|sink| {
+        // A shard holding time slices of the chain walks it whole, and checks the log
+        // files of the digests near its slices only.
+        let sink = &mut |outcome: DigestOutcome, verified: Option<VerifiedDigest>| {
+            let checked = plan.held.checks_logs(&chain.location, &outcome);
+            sink(outcome, verified.filter(|_| checked));
+        };
         let mut notices = walker(false).walk(listed_keys(false), listed, sink);
         notices.extend(walker(true).walk(listed_keys(true), listed, sink));
         notices

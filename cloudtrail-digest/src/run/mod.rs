@@ -18,6 +18,7 @@ pub(crate) mod log_batch;
 pub(crate) mod log_folders;
 pub(crate) mod read_ahead;
 pub(crate) mod share;
+pub(crate) mod slice;
 pub(crate) mod trail_facts;
 pub(crate) mod unlisted;
 pub(crate) mod visit;
@@ -41,6 +42,8 @@ pub(crate) struct Plan<'a, S: ObjectStore + ?Sized> {
     /// CloudTrail's records of the trails.
     pub(crate) trail_records: &'a [TrailRecord],
     pub(crate) omit_valid_logs: bool,
+    /// The time slices a shard holds of the units it was dealt in slices.
+    pub(crate) held: &'a slice::Held,
     pub(crate) limits: &'a Limits,
     pub(crate) progress: &'a dyn Progress,
 }
