@@ -270,7 +270,11 @@ fn a_multi_account_multi_region_organization_bucket_sharded_then_merged_is_one_r
     // Valid log files counted, not listed: as at scale.
     let mut counted = args.clone();
     counted.push("--omit-valid-logs".into());
-    problems.extend(assert_shards_merge_to_one_run(dir.path(), &counted, &[4, 13]));
+    problems.extend(assert_shards_merge_to_one_run(
+        dir.path(),
+        &counted,
+        &[4, 13],
+    ));
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 

@@ -294,14 +294,7 @@ impl Validator {
         // 2. Evidence: CloudTrail's records of the trails found, beside those given.
         let records = self.records(selected.iter().map(|(c, _)| *c));
         // 3. Keys: the range the key source must cover, the whole run's.
-        let range = self.selection.range(
-            whole
-                .selected(&self.selection)
-                .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time)),
-        );
-        if let Some(range) = range {
-            self.keys.prepare(range.start, range.end);
-        }
+        let range = self.prepare_keys(whole);
         self.progress
             .digests_to_check(selected.iter().map(|(_, keys)| keys.len() as u64).sum());
         let inventory = self.inventory_used();
@@ -341,17 +334,12 @@ impl Validator {
         // 6. The report: coverage timelines, totals, issues and the verdict. What the
         //    discovery's listings found is reported once, by the first shard.
         let first = self.shard.is_none_or(|(index, _)| index == 0);
-        let mut unrecognized_keys = if first {
-            mine.unrecognized.clone()
+        let (mut unrecognized_keys, mut listing_failures) = if first {
+            (mine.unrecognized.clone(), mine.failures.clone())
         } else {
-            Vec::new()
+            Default::default()
         };
         unrecognized_keys.extend(scan.leftovers.strays);
-        let mut listing_failures = if first {
-            mine.failures.clone()
-        } else {
-            Vec::new()
-        };
         listing_failures.extend(scan.leftovers.failures);
         let mut report = Report::new(Parts {
             bucket: self.bucket.clone(),
@@ -364,6 +352,19 @@ impl Validator {
         });
         report.shard = info;
         report
+    }
+
+    /// Prepares the key source for the whole run's range, and returns that range.
+    fn prepare_keys(&self, whole: &Discovery) -> Option<crate::report::TimeRange> {
+        let range = self.selection.range(
+            whole
+                .selected(&self.selection)
+                .flat_map(|(_, keys)| keys.iter().map(|k| k.end_time)),
+        );
+        if let Some(range) = range {
+            self.keys.prepare(range.start, range.end);
+        }
+        range
     }
 
     /// [`Validator::run`] on a thread of its own, awaited: usable from any async runtime

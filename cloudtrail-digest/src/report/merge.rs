@@ -69,6 +69,17 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         });
     }
     slices.complete()?;
+    all_units(units, &slices, first_name, first_shard.plan_units)?;
+    join(reports)
+}
+
+/// The units held whole and those held in slices are each held once, and are the plan's.
+fn all_units<'a>(
+    mut units: BTreeMap<&'a Location, &'a str>,
+    slices: &'a Slices,
+    first_name: &'a str,
+    plan_units: u64,
+) -> Result<(), MergeError> {
     for location in slices.locations() {
         if let Some(other) = units.insert(location, first_name) {
             return Err(MergeError::Inconsistent {
@@ -80,17 +91,16 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
             });
         }
     }
-    if units.len() as u64 != first_shard.plan_units {
+    if units.len() as u64 != plan_units {
         return Err(MergeError::Inconsistent {
-            name: first_name.clone(),
+            name: first_name.to_owned(),
             reason: format!(
-                "the shards hold {} units, the plan {}",
+                "the shards hold {} units, the plan {plan_units}",
                 units.len(),
-                first_shard.plan_units
             ),
         });
     }
-    join(reports)
+    Ok(())
 }
 
 /// The shard of `report`, if it is a shard of the first report's plan.
@@ -172,11 +182,10 @@ fn join(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         parts.bucket = report.bucket;
         // The same in every shard: the inventory is part of the plan's options.
         parts.inventory = report.inventory;
-        let slices = report.shard.map(|s| s.slices).unwrap_or_default();
+        let held = report.shard.map(|s| s.slices).unwrap_or_default();
         // Whether the location is sliced here, and if so whether this is its last slice.
         let sliced = |l: &Location| {
-            slices
-                .iter()
+            held.iter()
                 .find(|u| u.locations.contains(l))
                 .map(super::slice::SlicedUnit::holds_last)
         };

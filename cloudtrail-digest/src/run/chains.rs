@@ -138,8 +138,8 @@ fn walk_one<S: ObjectStore + ?Sized>(
         // A shard holding time slices of the chain walks it whole, and checks the log
         // files of the digests near its slices only.
         let sink = &mut |outcome: DigestOutcome, verified: Option<VerifiedDigest>| {
-            let checked = plan.held.checks_logs(&chain.location, &outcome);
-            sink(outcome, verified.filter(|_| checked));
+            let near = plan.held.checks_logs(&chain.location, &outcome);
+            sink(outcome, verified.filter(|_| near));
         };
         let mut notices = walker(false).walk(listed_keys(false), listed, sink);
         notices.extend(walker(true).walk(listed_keys(true), listed, sink));

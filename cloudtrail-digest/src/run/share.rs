@@ -31,29 +31,7 @@ pub(crate) fn share(
     count: u32,
 ) -> (Discovery, ShardInfo) {
     let locations = discovery.log_locations_of(selection);
-    let mut units: BTreeMap<(&str, &str), Unit<'_>> = BTreeMap::new();
-    for location in &locations {
-        let place = (location.account_id.as_str(), location.region.as_str());
-        units
-            .entry(place)
-            .or_insert_with(|| Unit {
-                place,
-                locations: Vec::new(),
-                ends: Vec::new(),
-            })
-            .locations
-            .push(location.clone());
-    }
-    for (chain, keys) in discovery.selected(selection) {
-        let place = (
-            chain.location.account_id.as_str(),
-            chain.location.region.as_str(),
-        );
-        if let Some(unit) = units.get_mut(&place) {
-            unit.ends.extend(keys.iter().map(|k| k.end_time));
-        }
-    }
-    let units: Vec<Unit<'_>> = units.into_values().collect();
+    let units = units_of(discovery, selection, &locations);
     let total: u64 = units.iter().map(|u| weight(u.ends.len())).sum();
     let fair = total.div_ceil(u64::from(count.max(1))).max(1);
     // The pieces dealt: each unit whole, or each of its slices.
@@ -112,6 +90,38 @@ pub(crate) fn share(
         slices: sliced.into_values().collect(),
     };
     (part, info)
+}
+
+/// The plan's units, in order: each account and region with its locations and the end
+/// times of its selected digests.
+fn units_of<'a>(
+    discovery: &'a Discovery,
+    selection: &Selection,
+    locations: &'a BTreeSet<Location>,
+) -> Vec<Unit<'a>> {
+    let mut units: BTreeMap<(&str, &str), Unit<'_>> = BTreeMap::new();
+    for location in locations {
+        let place = (location.account_id.as_str(), location.region.as_str());
+        units
+            .entry(place)
+            .or_insert_with(|| Unit {
+                place,
+                locations: Vec::new(),
+                ends: Vec::new(),
+            })
+            .locations
+            .push(location.clone());
+    }
+    for (chain, keys) in discovery.selected(selection) {
+        let place = (
+            chain.location.account_id.as_str(),
+            chain.location.region.as_str(),
+        );
+        if let Some(unit) = units.get_mut(&place) {
+            unit.ends.extend(keys.iter().map(|k| k.end_time));
+        }
+    }
+    units.into_values().collect()
 }
 
 /// A unit's weight: its digest count (every unit costs at least one).
