@@ -377,8 +377,9 @@ pub(crate) struct S3Args {
     #[arg(long, value_name = "ACCOUNT")]
     pub(crate) expected_bucket_owner: Option<String>,
 
-    /// S3 requests in flight at once, at most (fewer while S3 throttles).
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    /// S3 requests in flight at once, at most: the run starts at 64 (or N, if lower),
+    /// doubles while answers keep their pace, and halves while S3 throttles.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) concurrency: u16,
 
     /// Seconds to connect to S3.

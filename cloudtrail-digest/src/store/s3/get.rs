@@ -53,13 +53,14 @@ impl S3Store {
     pub(super) async fn get_async(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         let mut attempt = 1;
         loop {
-            let result = {
+            let (result, took) = {
                 let _slot = self.window.acquire().await;
-                self.get_once(bucket, key).await
+                let started = Instant::now();
+                (self.get_once(bucket, key).await, started.elapsed())
             };
             match result {
                 Ok(object) => {
-                    self.window.succeeded();
+                    self.window.succeeded(took);
                     return Ok(object);
                 }
                 Err(f) if f.retry == Retry::Throttled && attempt < THROTTLED_ATTEMPTS => {
