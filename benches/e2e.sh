@@ -6,10 +6,12 @@
 #   bash benches/e2e.sh LOGS [LATENCY_MS] [LOGS_PER_DIGEST] [LOG_KB]
 #
 # Defaults: 15 ms per request (S3 first-byte latency), 100 logs per hourly digest, ~20 KB
-# raw per log. AWSCLI=0 skips awscli (at 200,000 logs it would take about an hour).
-# DIR_RUNS=N: the directory row is the median of N runs (default 5). CEILING=1 also runs the
-# all-core ceiling micro benchmark on the same files and prints the directory run's share.
-# CONCURRENCY="128 256" adds S3 runs with those --concurrency values (default 64). Data goes to
+# raw per log. REAL_LOGS=DIR makes the log objects of the files in DIR as they are, in turn
+# (e.g. the real AWS log files of the project's shared samples), instead of generated ones. AWSCLI=0 skips awscli (at 200,000 logs it would take about an hour).
+# DIR_RUNS=N: the directory row is the median of N runs (default 5). CEILING=1 also times the
+# all-core ceiling program on the same files, alternated with the directory run, and prints
+# the directory run's share of it. CONCURRENCY="64 512" adds S3 runs with those --concurrency
+# values (the default is an adaptive window of at most 256). Data goes to
 # ${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/LOGS (LOGS-PERxKBkb for other shapes). Servers bind
 # 127.0.0.1 and are stopped on exit. Needs /usr/bin/time.
 set -euo pipefail
@@ -21,11 +23,16 @@ cd "$(dirname "$0")/.."
 # One folder per shape, so that a bucket made with other parameters is never reused.
 root=${BENCH_DIR:-/tmp/cloudtrail-digest-bench}/$logs
 if [ "$per_digest" != 100 ] || [ "$log_kb" != 20 ]; then root=$root-${per_digest}x${log_kb}kb; fi
-bin=target/release
+if [ -n "${REAL_LOGS:-}" ]; then root=$root-real; fi
+bin=${CARGO_TARGET_DIR:-target}/release
 cargo build --locked --release -q -p cloudtrail-digest-cli -p cloudtrail-digest-testgen -p cloudtrail-digest-testserver
 if [ ! -f "$root/public-keys.json" ]; then
   mkdir -p "$root"
-  "$bin/cloudtrail-digest-testgen" bench testdata/keys "$root" "$logs" "$per_digest" "$log_kb"
+  if [ -n "${REAL_LOGS:-}" ]; then
+    "$bin/cloudtrail-digest-testgen" bench-real testdata/keys "$root" "$logs" "$per_digest" "$REAL_LOGS"
+  else
+    "$bin/cloudtrail-digest-testgen" bench testdata/keys "$root" "$logs" "$per_digest" "$log_kb"
+  fi
 fi
 bucket=example-trail-bucket
 raw_mb=$(find "$root/$bucket" -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc | wc -c | awk '{printf "%.1f", $1/1e6}')
@@ -69,19 +76,31 @@ if [ "${AWSCLI:-1}" != 0 ] && command -v aws >/dev/null; then
   run "aws cloudtrail validate-logs" aws cloudtrail validate-logs \
     --trail-arn "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events" \
     --start-time 2024-02-29T00:00:00Z --end-time 2030-01-01T00:00:00Z --s3-bucket "$bucket"
-  for c in 64 ${CONCURRENCY:-}; do
-    name="cloudtrail-digest s3"; [ "$c" = 64 ] || name="cloudtrail-digest s3 c=$c"
+  for c in default ${CONCURRENCY:-}; do
+    name="cloudtrail-digest s3"; [ "$c" = default ] || name="cloudtrail-digest s3 c=$c"
     awk -v a="${wall[aws cloudtrail validate-logs]}" -v c="${wall[$name]}" -v n="$c" \
       'BEGIN { printf "cloudtrail-digest from S3 (--concurrency %s) is %.1fx faster than awscli on the same server\n", n, a / c }'
   done
 fi
 
-# CEILING=1: the all-core inflate + SHA-256 ceiling (the micro benchmark) on these same files,
-# and the directory run's share of it.
+# CEILING=1: the all-core ceiling (benches/src/bin/ceiling.rs: walk, read, inflate whole with
+# libdeflate, SHA-256, on every core, nothing else) as a whole process on these same files,
+# alternated with the directory run CEILING_RUNS times (default 7); the medians, and the
+# directory run's share of the ceiling.
 if [ "${CEILING:-0}" != 0 ]; then
-  ceiling=$(CEILING_DIR="$root/$bucket" cargo bench --locked -q -p cloudtrail-digest-benches --bench log_hash -- \
-    "ceiling/all-cores" --warm-up-time 1 --measurement-time 5 2>/dev/null |
-    awk '/time:/ { v = $4; if ($5 == "ms") v /= 1000; if ($5 == "µs") v /= 1e6; print v; exit }')
-  awk -v c="$ceiling" -v d="${wall[cloudtrail-digest dir]}" 'BEGIN {
-    printf "all-core ceiling on these files: %.3f s; the directory run (%.2f s) is at %.0f%% of it\n", c, d, 100 * c / d }'
+  cargo build --locked --release -q -p cloudtrail-digest-benches --bin ceiling
+  t=$(mktemp); ceiling_times=(); tool_times=()
+  for _ in $(seq 1 "${CEILING_RUNS:-7}"); do
+    /usr/bin/time -f %e -o "$t" "$bin/ceiling" "$root/$bucket" >/dev/null
+    ceiling_times+=("$(tail -1 "$t")")
+    /usr/bin/time -f %e -o "$t" "$bin/cloudtrail-digest" validate "$root/$bucket" \
+      --public-keys "$root/public-keys.json" >/dev/null 2>&1
+    tool_times+=("$(tail -1 "$t")")
+  done
+  rm -f "$t"
+  median() { printf '%s\n' "$@" | sort -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'; }
+  c=$(median "${ceiling_times[@]}"); d=$(median "${tool_times[@]}")
+  echo "ceiling runs: ${ceiling_times[*]} s; directory runs: ${tool_times[*]} s"
+  awk -v c="$c" -v d="$d" -v logs="$logs" 'BEGIN {
+    printf "all-core ceiling on these files: %.2f s (%.0f logs/s); the directory run (%.2f s) is at %.0f%% of it\n", c, logs / c, d, 100 * c / d }'
 fi

@@ -302,6 +302,10 @@ pub struct Generator {
     rng: ChaCha20Rng,
     /// Records per generated log file.
     pub records_per_log: usize,
+    /// Log file bodies to use as they are (gzip'd, e.g. files written by AWS), in turn,
+    /// instead of generated ones; used by [`Generator::chain`].
+    pub real_logs: Vec<Vec<u8>>,
+    next_real: usize,
 }
 
 const EVENTS: &[(&str, &str)] = &[
@@ -319,6 +323,8 @@ impl Generator {
         Self {
             rng: ChaCha20Rng::seed_from_u64(seed),
             records_per_log: 3,
+            real_logs: Vec::new(),
+            next_real: 0,
         }
     }
 
@@ -407,6 +413,35 @@ impl Generator {
         (body, oldest, newest)
     }
 
+    /// The next log file delivered at `delivered`: the next of [`Generator::real_logs`] if
+    /// any (its event times said to be the five minutes before), else a generated one.
+    /// Returns the gzip'd body, the SHA-256 of its content, and the oldest and newest event
+    /// times.
+    fn next_log(
+        &mut self,
+        spec: &TrailSpec,
+        delivered: DateTime<Utc>,
+    ) -> (Vec<u8>, String, DateTime<Utc>, DateTime<Utc>) {
+        let from = delivered - Duration::minutes(5);
+        if let Some(gz) = self
+            .real_logs
+            .get(self.next_real % self.real_logs.len().max(1))
+        {
+            self.next_real += 1;
+            let mut json = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut json)
+                .expect("a real log file is gzip'd");
+            return (
+                gz.clone(),
+                hex::encode(Sha256::digest(&json)),
+                from,
+                delivered,
+            );
+        }
+        let (body, o, n) = self.log_body(spec, from, delivered);
+        (gzip(&body), hex::encode(Sha256::digest(&body)), o, n)
+    }
+
     /// Generates a chain of hourly digests starting at `start`, with its log files, into
     /// `tree`. Returns the digests written, oldest first.
     #[allow(clippy::too_many_lines)] // the generator follows CloudTrail's delivery step by step
@@ -438,13 +473,13 @@ impl Generator {
                         5 + 50 * i64::try_from(j).unwrap_or(0)
                             / i64::try_from(hour.logs).unwrap_or(1),
                     );
-                let (body, o, n) = self.log_body(spec, delivered - Duration::minutes(5), delivered);
+                let (gz, hash, o, n) = self.next_log(spec, delivered);
                 let unique = self.unique();
                 let key = spec.log_key(delivered, &unique);
                 entries.push(json!({
                     "s3Bucket": spec.bucket,
                     "s3Object": key,
-                    "hashValue": hex::encode(Sha256::digest(&body)),
+                    "hashValue": hash,
                     "hashAlgorithm": "SHA-256",
                     "newestEventTime": ct_time(n),
                     "oldestEventTime": ct_time(o),
@@ -454,7 +489,7 @@ impl Generator {
                 tree.put(
                     key.clone(),
                     Obj {
-                        body: gzip(&body),
+                        body: gz,
                         metadata: None,
                     },
                 );

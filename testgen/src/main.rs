@@ -35,7 +35,14 @@ fn main() -> Result<()> {
             &PathBuf::from(out),
             logs.parse()?,
             per_digest.parse()?,
-            log_kb.parse()?,
+            &LogSource::Generated(log_kb.parse()?),
+        ),
+        ["bench-real", keys, out, logs, per_digest, real] => bench(
+            &PathBuf::from(keys),
+            &PathBuf::from(out),
+            logs.parse()?,
+            per_digest.parse()?,
+            &LogSource::Real(PathBuf::from(real)),
         ),
         ["bench-org", keys, out, accounts, regions, hours, per_hour] => bench_org(
             &PathBuf::from(keys),
@@ -46,9 +53,24 @@ fn main() -> Result<()> {
             per_hour.parse()?,
         ),
         _ => bail!(
-            "usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR | bench KEYDIR OUTDIR LOGS LOGS_PER_DIGEST LOG_KB | bench-org KEYDIR OUTDIR ACCOUNTS REGIONS HOURS LOGS_PER_HOUR"
+            "usage: cloudtrail-digest-testgen keys DIR | cases KEYDIR OUTDIR | bench KEYDIR OUTDIR LOGS LOGS_PER_DIGEST LOG_KB | bench-real KEYDIR OUTDIR LOGS LOGS_PER_DIGEST REAL_LOGS_DIR | bench-org KEYDIR OUTDIR ACCOUNTS REGIONS HOURS LOGS_PER_HOUR"
         ),
     }
+}
+
+/// The `*.json.gz` files of `dir`, in name order.
+fn real_logs(dir: &std::path::Path) -> Result<Vec<Vec<u8>>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    names.sort();
+    anyhow::ensure!(!names.is_empty(), "{}: no *.json.gz files", dir.display());
+    names
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("{}", p.display())))
+        .collect()
 }
 
 /// `out/public-keys.json`: `key`, valid from a day before `start` for ten years.
@@ -133,12 +155,21 @@ fn bench_org(
 
 /// Writes a signed bucket of `logs` log files of about `log_kb` KB inflated each,
 /// `per_digest` per hourly digest, under `out/example-trail-bucket`, with `out/public-keys.json`.
+/// Where a benchmark bucket's log files come from.
+enum LogSource {
+    /// Generated, of about this many KB inflated.
+    Generated(usize),
+    /// The `*.json.gz` files of this folder as they are (e.g. files AWS wrote), in name
+    /// order, in turn.
+    Real(PathBuf),
+}
+
 fn bench(
     keys: &std::path::Path,
     out: &std::path::Path,
     logs: usize,
     per_digest: usize,
-    log_kb: usize,
+    source: &LogSource,
 ) -> Result<()> {
     let key = TestKey::load(keys, 1)?;
     let spec = cases::standard_trail();
@@ -155,8 +186,11 @@ fn bench(
         error: None,
     };
     let mut generator = Generator::new(2024);
-    // One generated record is about 1 KB inflated.
-    generator.records_per_log = log_kb.max(1);
+    match source {
+        // One generated record is about 1 KB inflated.
+        LogSource::Generated(log_kb) => generator.records_per_log = (*log_kb).max(1),
+        LogSource::Real(dir) => generator.real_logs = real_logs(dir)?,
+    }
     generator.chain(&mut sink, &spec, &[&key], start, &plan, None);
     if let Some(e) = sink.error {
         return Err(e);
