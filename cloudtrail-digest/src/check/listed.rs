@@ -53,7 +53,7 @@ fn log_id(scope: Scope<'_>, bucket: &str, key: &str) -> LogId {
 }
 
 /// Which digest first listed each log file, over every chain of a run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ListedLogs {
     /// Log file to the index of the digest that listed it first.
     first: HashMap<LogId, u32>,
@@ -97,15 +97,26 @@ impl ListedLogs {
     }
 
     /// Takes in what another record holds (of other accounts and regions: the same file
-    /// in both keeps this record's digest).
-    pub(crate) fn absorb(&mut self, other: Self) {
+    /// in both keeps this record's digest). The smaller table is moved into the larger,
+    /// never the larger copied: a run of one account and region holds its table once.
+    pub(crate) fn absorb(&mut self, mut other: Self) {
         let offset = u32::try_from(self.digests.len()).unwrap_or(u32::MAX);
-        self.digests.extend(other.digests);
-        for (id, digest) in other.first {
-            self.first
-                .entry(id)
-                .or_insert_with(|| digest.saturating_add(offset));
+        if other.first.len() > self.first.len() {
+            // Its digests come after ours: re-index them in place, then put ours in (ours
+            // win).
+            for digest in other.first.values_mut() {
+                *digest = digest.saturating_add(offset);
+            }
+            let ours = std::mem::replace(&mut self.first, std::mem::take(&mut other.first));
+            self.first.extend(ours);
+        } else {
+            for (id, digest) in other.first.drain() {
+                self.first
+                    .entry(id)
+                    .or_insert_with(|| digest.saturating_add(offset));
+            }
         }
+        self.digests.extend(other.digests);
     }
 
     /// Whether a digest of `scope` lists the log file.
@@ -154,11 +165,22 @@ mod tests {
         let mut other = ListedLogs::default();
         let b = other.add_digest("s3://b/digest-b".into());
         other.insert(there, "b", "log-2", b);
+        other.insert(there, "b", "log-3", b);
+        other.insert(HERE, "b", "log-1", b);
+        // The same file in both keeps the absorbing record's digest, whichever table is
+        // the larger (the smaller is moved into it).
+        let mut larger = other.clone();
+        larger.absorb(here.clone());
         here.absorb(other);
-        assert!(here.contains(HERE, "b", "log-1") && here.contains(there, "b", "log-2"));
-        let c = here.add_digest("s3://b/digest-c".into());
-        assert_eq!(here.insert(there, "b", "log-2", c), Some("s3://b/digest-b"));
-        assert_eq!(here.insert(HERE, "b", "log-1", c), Some("s3://b/digest-a"));
+        for (mut record, first) in [(here, "s3://b/digest-a"), (larger, "s3://b/digest-b")] {
+            assert!(record.contains(there, "b", "log-3"));
+            let c = record.add_digest("s3://b/digest-c".into());
+            assert_eq!(
+                record.insert(there, "b", "log-2", c),
+                Some("s3://b/digest-b")
+            );
+            assert_eq!(record.insert(HERE, "b", "log-1", c), Some(first));
+        }
     }
 
     #[test]
