@@ -299,3 +299,30 @@ fn time_slices_that_disagree_or_are_missing_are_refused() {
     assert!(err.contains("in slices"), "{err}");
     assert!(merge(parts).is_ok());
 }
+
+#[test]
+fn a_forged_slice_length_or_position_is_refused_not_allocated() {
+    let k = key();
+    let store = bucket(&k);
+    let parts = shards(&validator(&store, &k), 13);
+    let (at, chain) = parts
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, r))| {
+            let c = r
+                .chains
+                .iter()
+                .position(|c| c.slice.as_ref().is_some_and(|s| !s.positions.is_empty()))?;
+            Some((i, c))
+        })
+        .expect("a sliced chain's part with digests");
+    let mut forged = parts.clone();
+    forged[at].1.chains[chain].slice.as_mut().unwrap().of = u64::MAX;
+    let err = merge(forged).unwrap_err().to_string();
+    assert!(err.contains("says the chain has"), "{err}");
+    let mut forged = parts.clone();
+    forged[at].1.chains[chain].slice.as_mut().unwrap().positions[0] = u64::MAX;
+    let err = merge(forged).unwrap_err().to_string();
+    assert!(err.contains("beyond the chain"), "{err}");
+    assert!(merge(parts).is_ok());
+}

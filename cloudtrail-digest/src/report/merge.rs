@@ -197,7 +197,7 @@ fn join(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         }
         for location in report.locations {
             match sliced(&location.location) {
-                Some(last) => pieces.location(last, location),
+                Some(last) => pieces.location(&name, last, location),
                 None => parts.locations.push(location),
             }
         }

@@ -94,7 +94,7 @@ impl Slices {
 #[derive(Default)]
 pub(super) struct Pieces {
     chains: BTreeMap<ChainId, Vec<(bool, String, ChainReport)>>,
-    locations: BTreeMap<Location, Vec<(bool, LocationReport)>>,
+    locations: BTreeMap<Location, Vec<(bool, String, LocationReport)>>,
 }
 
 impl Pieces {
@@ -104,10 +104,10 @@ impl Pieces {
         parts.push((last, name.to_owned(), chain));
     }
 
-    /// Adds a report's part of a sliced location.
-    pub(super) fn location(&mut self, last: bool, location: LocationReport) {
+    /// Adds report `name`'s part of a sliced location.
+    pub(super) fn location(&mut self, name: &str, last: bool, location: LocationReport) {
         let parts = self.locations.entry(location.location.clone()).or_default();
-        parts.push((last, location));
+        parts.push((last, name.to_owned(), location));
     }
 
     /// The chains and locations put back together.
@@ -129,40 +129,20 @@ impl Pieces {
 /// One chain from its slices' parts: the digests put back where the whole walk had them,
 /// the coverage pieces joined, the whole-chain facts from the part of the last slice.
 fn join_chain(parts: Vec<(bool, String, ChainReport)>) -> Result<ChainReport, MergeError> {
-    let mut digests = Vec::new();
+    // Every digest of the chain is in exactly one part: their number is the chain's length
+    // (never a length a report merely states).
+    let total: usize = parts.iter().map(|(_, _, p)| p.digests.len()).sum();
+    let first = parts.first().map(|(_, n, _)| n.clone()).unwrap_or_default();
+    let mut digests: Vec<Option<_>> = Vec::new();
+    digests.resize_with(total, || None);
     let mut coverage = Vec::new();
     let mut last: Option<ChainReport> = None;
     for (is_last, name, mut part) in parts {
-        let inconsistent = |reason: String| MergeError::Inconsistent {
-            name: name.clone(),
-            reason: format!("{}: {reason}", part.chain.trail_arn()),
-        };
-        let Some(slice) = part.slice.take() else {
-            return Err(inconsistent(
-                "a sliced chain's part without its slice".into(),
-            ));
-        };
-        if slice.positions.len() != part.digests.len() {
-            return Err(inconsistent(
-                "its digests and positions differ in number".into(),
-            ));
-        }
-        let of = usize::try_from(slice.of).unwrap_or(usize::MAX);
-        if digests.is_empty() {
-            digests.resize_with(of, || None);
-        } else if digests.len() != of {
-            return Err(inconsistent("its slices differ in length".into()));
-        }
-        for (position, digest) in slice.positions.iter().zip(part.digests.drain(..)) {
-            let at = usize::try_from(*position).unwrap_or(usize::MAX);
-            match digests.get_mut(at) {
-                Some(place @ None) => *place = Some(digest),
-                _ => {
-                    return Err(inconsistent(format!(
-                        "digest position {position} twice or beyond the chain"
-                    )))
-                }
-            }
+        if let Err(reason) = place(&mut part, &mut digests) {
+            return Err(MergeError::Inconsistent {
+                name,
+                reason: format!("{}: {reason}", part.chain.trail_arn()),
+            });
         }
         coverage.append(&mut part.coverage);
         if is_last {
@@ -171,7 +151,7 @@ fn join_chain(parts: Vec<(bool, String, ChainReport)>) -> Result<ChainReport, Me
     }
     let Some(mut chain) = last else {
         return Err(MergeError::Inconsistent {
-            name: String::new(),
+            name: first,
             reason: "a sliced chain without its last slice".into(),
         });
     };
@@ -181,7 +161,7 @@ fn join_chain(parts: Vec<(bool, String, ChainReport)>) -> Result<ChainReport, Me
         .enumerate()
         .map(|(i, d)| {
             d.ok_or_else(|| MergeError::Inconsistent {
-                name: String::new(),
+                name: first.clone(),
                 reason: format!("{trail}: no slice holds digest position {i}"),
             })
         })
@@ -191,13 +171,46 @@ fn join_chain(parts: Vec<(bool, String, ChainReport)>) -> Result<ChainReport, Me
     Ok(chain)
 }
 
+/// Puts a part's digests at their positions in `digests` (as long as the whole chain).
+fn place(
+    part: &mut ChainReport,
+    digests: &mut [Option<super::digest::DigestOutcome>],
+) -> Result<(), String> {
+    let Some(slice) = part.slice.take() else {
+        return Err("a sliced chain's part without its slice".into());
+    };
+    if slice.positions.len() != part.digests.len() {
+        return Err("its digests and positions differ in number".into());
+    }
+    if usize::try_from(slice.of).ok() != Some(digests.len()) {
+        return Err(format!(
+            "says the chain has {} digests, its slices hold {}",
+            slice.of,
+            digests.len()
+        ));
+    }
+    for (position, digest) in slice.positions.iter().zip(part.digests.drain(..)) {
+        let at = usize::try_from(*position).unwrap_or(usize::MAX);
+        match digests.get_mut(at) {
+            Some(place @ None) => *place = Some(digest),
+            _ => {
+                return Err(format!(
+                    "digest position {position} twice or beyond the chain"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One location from its slices' parts: the last slice's, with every slice's log files no
 /// digest lists, in key order as one listing finds them.
-fn join_location(parts: Vec<(bool, LocationReport)>) -> Result<LocationReport, MergeError> {
+fn join_location(parts: Vec<(bool, String, LocationReport)>) -> Result<LocationReport, MergeError> {
     let mut unlisted = Vec::new();
     let mut last = None;
     let mut place = String::new();
-    for (is_last, mut part) in parts {
+    let first = parts.first().map(|(_, n, _)| n.clone()).unwrap_or_default();
+    for (is_last, _, mut part) in parts {
         place = format!("{}/{}", part.location.account_id, part.location.region);
         unlisted.append(&mut part.unlisted);
         if is_last {
@@ -206,7 +219,7 @@ fn join_location(parts: Vec<(bool, LocationReport)>) -> Result<LocationReport, M
     }
     let Some(mut location) = last else {
         return Err(MergeError::Inconsistent {
-            name: String::new(),
+            name: first,
             reason: format!("a location of {place} without its last slice"),
         });
     };
