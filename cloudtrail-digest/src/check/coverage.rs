@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::format::trail_record::Silence;
+use crate::report::push_merged;
 use crate::report::{
     CoverageReason, CoverageSpan, CoverageState, DigestOutcome, DigestStatus, Severity, TimeRange,
     UnlistedStatus,
@@ -84,24 +85,12 @@ pub(crate) fn timeline(
         }
         let to = events.peek().map_or(requested.end, |(t, _, _)| *t);
         match open.iter().rev().find(|(_, n)| **n > 0) {
-            Some((state, _)) => push(&mut spans, CoverageSpan::new(at, to, *state)),
+            Some((state, _)) => push_merged(&mut spans, CoverageSpan::new(at, to, *state)),
             None => uncovered(&mut spans, at, to, annotations),
         }
         at = to;
     }
     spans
-}
-
-/// Appends `span`, merged into the last one if it continues it with the same state.
-fn push(spans: &mut Vec<CoverageSpan>, span: CoverageSpan) {
-    match spans.last_mut() {
-        Some(last)
-            if last.state == span.state && last.reason == span.reason && last.to == span.from =>
-        {
-            last.to = span.to;
-        }
-        _ => spans.push(span),
-    }
 }
 
 /// Appends the time from `from` to `to` that no digest covers, split by the annotations.
@@ -117,13 +106,13 @@ fn uncovered(
             break;
         }
         if a.from > from {
-            push(
+            push_merged(
                 spans,
                 CoverageSpan::new(from, a.from, CoverageState::NotCovered),
             );
         }
         let end = a.to.min(to);
-        push(
+        push_merged(
             spans,
             CoverageSpan {
                 from: from.max(a.from),
@@ -135,7 +124,7 @@ fn uncovered(
         from = end;
     }
     if from < to {
-        push(
+        push_merged(
             spans,
             CoverageSpan::new(from, to, CoverageState::NotCovered),
         );

@@ -140,6 +140,19 @@ pub struct CoverageSpan {
     pub reason: Option<CoverageReason>,
 }
 
+/// Appends `span` to a timeline, merged into the last span if it continues it with the
+/// same state and reason.
+pub(crate) fn push_merged(spans: &mut Vec<CoverageSpan>, span: CoverageSpan) {
+    match spans.last_mut() {
+        Some(last)
+            if last.state == span.state && last.reason == span.reason && last.to == span.from =>
+        {
+            last.to = span.to;
+        }
+        _ => spans.push(span),
+    }
+}
+
 impl CoverageSpan {
     /// A span without a reason.
     pub(crate) fn new(from: DateTime<Utc>, to: DateTime<Utc>, state: CoverageState) -> Self {

@@ -148,7 +148,7 @@ fn same_plan<'r>(
 
 /// Every chain and location of a shard's report is one of its units or sliced units.
 fn check_share(name: &str, report: &Report, shard: &ShardInfo) -> Result<(), MergeError> {
-    let sliced = |l: &Location| shard.slices.iter().any(|u| u.locations.contains(l));
+    let sliced = |l: &Location| shard.sliced_unit(l).is_some();
     let outside = report
         .chains
         .iter()
@@ -182,12 +182,11 @@ fn join(reports: Vec<(String, Report)>) -> Result<Report, MergeError> {
         parts.bucket = report.bucket;
         // The same in every shard: the inventory is part of the plan's options.
         parts.inventory = report.inventory;
-        let held = report.shard.map(|s| s.slices).unwrap_or_default();
+        let shard = report.shard;
         // Whether the location is sliced here, and if so whether this is its last slice.
         let sliced = |l: &Location| {
-            held.iter()
-                .find(|u| u.locations.contains(l))
-                .map(super::slice::SlicedUnit::holds_last)
+            let unit = shard.as_ref().and_then(|s| s.sliced_unit(l));
+            unit.map(super::slice::SlicedUnit::holds_last)
         };
         for chain in report.chains {
             match sliced(&chain.chain.location) {

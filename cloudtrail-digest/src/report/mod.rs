@@ -23,6 +23,7 @@ mod shard;
 mod slice;
 
 pub use chain::{ChainReport, ChainSlice, Notice, TimeRange};
+pub(crate) use coverage::push_merged;
 pub use coverage::{CoverageReason, CoverageSpan, CoverageState};
 pub use digest::{DigestOutcome, DigestStatus, SignatureSource};
 pub use finding::Finding;

@@ -37,6 +37,14 @@ pub struct ShardInfo {
     pub slices: Vec<SlicedUnit>,
 }
 
+impl ShardInfo {
+    /// The unit cut into time slices that `location` belongs to, if this shard holds
+    /// slices of it.
+    pub fn sliced_unit(&self, location: &Location) -> Option<&SlicedUnit> {
+        self.slices.iter().find(|u| u.locations.contains(location))
+    }
+}
+
 /// Deals `units` (each with its weight, e.g. its digest count) to `count` shards: heaviest
 /// first, each to the least loaded shard (the lowest index among equals). The same units
 /// always give the same shards.

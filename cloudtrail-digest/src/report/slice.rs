@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::coverage::CoverageSpan;
+use super::coverage::{push_merged, CoverageSpan};
 use crate::format::key_name::Location;
 
 /// An account and region cut into time slices, and the slices a shard validated of it.
@@ -93,12 +93,7 @@ pub(crate) fn join(mut pieces: Vec<CoverageSpan>) -> Vec<CoverageSpan> {
     pieces.sort_by_key(|p| p.from);
     let mut out: Vec<CoverageSpan> = Vec::with_capacity(pieces.len());
     for p in pieces {
-        match out.last_mut() {
-            Some(last) if last.state == p.state && last.reason == p.reason && last.to == p.from => {
-                last.to = p.to;
-            }
-            _ => out.push(p),
-        }
+        push_merged(&mut out, p);
     }
     out
 }

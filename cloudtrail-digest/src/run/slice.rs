@@ -32,6 +32,10 @@ impl Held {
     }
 
     fn at(&self, location: &Location) -> Option<&[Span]> {
+        if self.spans.is_empty() {
+            // Not sharded, or no unit sliced: nothing to look up per digest.
+            return None;
+        }
         self.spans
             .get(&(location.account_id.clone(), location.region.clone()))
             .map(Vec::as_slice)
