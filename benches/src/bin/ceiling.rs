@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use cloudtrail_digest_benches::Libdeflate;
 use rayon::prelude::*;
-use sha2::{Digest as _, Sha256};
 
 /// Every log file under `dir`, in no particular order.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -31,27 +31,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// One thread's reused state.
-#[derive(Default)]
-struct Scratch {
-    inflater: libdeflater::Decompressor,
-    out: Vec<u8>,
-}
-
 /// Reads, inflates and hashes one file; the inflated size.
-fn check(path: &Path, scratch: &mut Scratch) -> Result<u64, String> {
+fn check(path: &Path, libdeflate: &mut Libdeflate) -> Result<u64, String> {
     let gz = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let size = gz
-        .last_chunk::<4>()
-        .map_or(0, |s| u32::from_le_bytes(*s) as usize);
-    if scratch.out.len() < size {
-        scratch.out.resize(size, 0);
-    }
-    let n = scratch
-        .inflater
-        .gzip_decompress(&gz, &mut scratch.out[..size])
+    let (n, digest) = libdeflate
+        .inflate_sha256(&gz)
         .map_err(|e| format!("{}: {e:?}", path.display()))?;
-    let digest = Sha256::digest(&scratch.out[..n]);
     std::hint::black_box(digest);
     Ok(n as u64)
 }
@@ -68,7 +53,9 @@ fn main() -> ExitCode {
     }
     let inflated: Result<Vec<u64>, String> = files
         .par_iter()
-        .map_init(Scratch::default, |scratch, path| check(path, scratch))
+        .map_init(Libdeflate::default, |libdeflate, path| {
+            check(path, libdeflate)
+        })
         .collect();
     match inflated {
         Ok(sizes) => {
