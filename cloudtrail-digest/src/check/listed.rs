@@ -8,18 +8,19 @@
 //! account and region's digests list never depends on another's (and a run split by
 //! account and region is the same run).
 //!
-//! About 40 bytes per log file instead of its key, bucket and the listing digest's URL:
-//! the run's memory grows by that, not by the length of the keys. The hash is SHA-256,
-//! truncated: a file key that collides with a listed one would have to be a second
-//! preimage of 128 bits.
+//! About 26 bytes per log file instead of its key, bucket and the listing digest's URL
+//! (see [`IdTable`]): the run's memory grows by that, not by the length of the keys. The
+//! hash is SHA-256 over a per-process secret salt, truncated: a file key that collides
+//! with a listed one would have to be a second preimage of 128 bits, and no one can choose
+//! keys whose ids cluster in the table.
 
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::sync::OnceLock;
 
 use sha2::{Digest as _, Sha256};
 
-/// A log file's identity: the first 16 bytes of SHA-256 over the account and region of the
-/// digests that list it, its bucket and its key, NUL-separated.
-type LogId = [u8; 16];
+use super::id_table::{Id as LogId, IdTable};
 
 /// The account and region whose digests list a log file.
 #[derive(Debug, Clone, Copy)]
@@ -37,8 +38,23 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The secret salt of this process's ids, from the standard library's random hasher keys.
+fn salt() -> &'static [u8; 16] {
+    static SALT: OnceLock<[u8; 16]> = OnceLock::new();
+    SALT.get_or_init(|| {
+        let mut salt = [0; 16];
+        for (half, bytes) in salt.chunks_mut(8).enumerate() {
+            let mut hasher = RandomState::new().build_hasher();
+            hasher.write_usize(half);
+            bytes.copy_from_slice(&hasher.finish().to_le_bytes());
+        }
+        salt
+    })
+}
+
 fn log_id(scope: Scope<'_>, bucket: &str, key: &str) -> LogId {
     let hash = Sha256::new()
+        .chain_update(salt())
         .chain_update(scope.account_id)
         .chain_update([0])
         .chain_update(scope.region)
@@ -55,8 +71,10 @@ fn log_id(scope: Scope<'_>, bucket: &str, key: &str) -> LogId {
 /// Which digest first listed each log file, over every chain of a run.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ListedLogs {
-    /// Log file to the index of the digest that listed it first.
-    first: HashMap<LogId, u32>,
+    /// Log file (the first 16 bytes of SHA-256 over the salt, the account and region of
+    /// the digests that list it, its bucket and its key, NUL-separated) to the index of
+    /// the digest that listed it first.
+    first: IdTable,
     /// The `s3://` URL of each digest that listed a file, by index.
     digests: Vec<String>,
 }
@@ -68,9 +86,10 @@ pub(crate) struct DigestRef(u32);
 impl ListedLogs {
     /// Registers a verified digest by its `s3://` URL, before its log files.
     pub(crate) fn add_digest(&mut self, url: String) -> DigestRef {
-        // Past u32::MAX digests (490,000 years of hourly digests) indexes would wrap; the
-        // saturation keeps the set correct and only names a wrong first digest.
-        let index = u32::try_from(self.digests.len()).unwrap_or(u32::MAX);
+        // Past u32::MAX - 1 digests (490,000 years of hourly digests) indexes would wrap;
+        // the saturation keeps the set correct and only names a wrong first digest.
+        let index = u32::try_from(self.digests.len())
+            .map_or(IdTable::MAX_VALUE, |i| i.min(IdTable::MAX_VALUE));
         self.digests.push(url);
         DigestRef(index)
     }
@@ -84,16 +103,9 @@ impl ListedLogs {
         key: &str,
         digest: DigestRef,
     ) -> Option<&str> {
-        match self.first.entry(log_id(scope, bucket, key)) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let index = usize::try_from(*e.get()).unwrap_or(usize::MAX);
-                self.digests.get(index).map(String::as_str)
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(digest.0);
-                None
-            }
-        }
+        let first = self.first.insert(log_id(scope, bucket, key), digest.0)?;
+        let index = usize::try_from(first).unwrap_or(usize::MAX);
+        self.digests.get(index).map(String::as_str)
     }
 
     /// Takes in what another record holds (of other accounts and regions: the same file
@@ -104,24 +116,18 @@ impl ListedLogs {
         if other.first.len() > self.first.len() {
             // Its digests come after ours: re-index them in place, then put ours in (ours
             // win).
-            for digest in other.first.values_mut() {
-                *digest = digest.saturating_add(offset);
-            }
-            let ours = std::mem::replace(&mut self.first, std::mem::take(&mut other.first));
-            self.first.extend(ours);
+            other.first.offset_values(offset);
+            let ours = std::mem::replace(&mut self.first, other.first);
+            self.first.absorb_over(ours);
         } else {
-            for (id, digest) in other.first.drain() {
-                self.first
-                    .entry(id)
-                    .or_insert_with(|| digest.saturating_add(offset));
-            }
+            self.first.absorb(other.first, offset);
         }
         self.digests.extend(other.digests);
     }
 
     /// Whether a digest of `scope` lists the log file.
     pub(crate) fn contains(&self, scope: Scope<'_>, bucket: &str, key: &str) -> bool {
-        self.first.contains_key(&log_id(scope, bucket, key))
+        self.first.get(&log_id(scope, bucket, key)).is_some()
     }
 }
 

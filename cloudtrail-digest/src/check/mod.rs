@@ -4,6 +4,7 @@
 pub(crate) mod chain;
 pub(crate) mod coverage;
 pub(crate) mod digest;
+pub(crate) mod id_table;
 pub(crate) mod listed;
 pub(crate) mod log_hash;
 pub(crate) mod tail;
