@@ -206,6 +206,26 @@ fn a_throttled_bucket_is_validated_slowly_not_abandoned() {
 }
 
 #[test]
+fn a_throttled_day_folder_is_read_slowly_and_the_others_are_read_whole() {
+    let rt = support::runtime();
+    // 30 hours from 00:12 on the first day: two day folders.
+    let Some(b) = bucket(&rt, 30, 10) else { return };
+    let first = b.logs.first().unwrap();
+    let folder = &first[..=first.rfind('/').unwrap()];
+    assert!(b.logs.iter().any(|k| !k.starts_with(folder)), "two folders");
+    *b.s3.faults.throttle_prefix.lock().unwrap() = Some(folder.to_owned());
+    *b.s3.faults.throttle_per_second.lock().unwrap() = Some(30);
+    let (code, report, took) = b.validate(&[]);
+    assert_never_a_false_finding(&report);
+    let not_valid: Vec<_> = verdicts(&report)
+        .into_iter()
+        .filter(|v| v.0 != "valid")
+        .collect();
+    assert_eq!(code, Some(0), "{:?}", &not_valid[..not_valid.len().min(5)]);
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+}
+
+#[test]
 fn a_storm_of_server_errors_passes_and_nothing_is_lost() {
     let rt = support::runtime();
     for storm in [Storm::InternalError, Storm::Unavailable, Storm::SlowDown] {

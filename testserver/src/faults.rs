@@ -25,6 +25,8 @@ pub struct Faults {
     pub get: Mutex<HashMap<String, (GetFault, usize)>>,
     /// GETs beyond this many in a second answer 503 `SlowDown` (a throttled prefix).
     pub throttle_per_second: Mutex<Option<u32>>,
+    /// Only GETs of keys that start with this are throttled (all, when `None`).
+    pub throttle_prefix: Mutex<Option<String>>,
     /// The GETs of the current second: (second, count).
     pub(crate) throttle_window: Mutex<(u64, u32)>,
     /// The next this many requests of any kind answer this error (a storm of 500s or 503s).
@@ -91,11 +93,16 @@ impl Faults {
         }
     }
 
-    /// Whether a GET now is over the throttle's rate.
-    pub(crate) fn throttled(&self) -> bool {
+    /// Whether a GET of `key` now is over the throttle's rate.
+    pub(crate) fn throttled(&self, key: &str) -> bool {
         let Some(limit) = *self.throttle_per_second.lock().unwrap() else {
             return false;
         };
+        if let Some(prefix) = &*self.throttle_prefix.lock().unwrap() {
+            if !key.starts_with(prefix.as_str()) {
+                return false;
+            }
+        }
         let second = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -133,7 +133,7 @@ impl S3 for MemS3 {
         if self.faults.deny.lock().unwrap().contains(&key) {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
-        if self.faults.slow_down_once.lock().unwrap().remove(&key) || self.faults.throttled() {
+        if self.faults.slow_down_once.lock().unwrap().remove(&key) || self.faults.throttled(&key) {
             return Err(s3_error!(SlowDown, "Please reduce your request rate."));
         }
         match self.faults.take_storm() {

@@ -6,7 +6,8 @@
 //! checksum is transport, not tampering: tried again, then `UNCHECKED`. Where S3 sends no
 //! checksum of its own, a plain `ETag` (the MD5 of a single-part object not encrypted with a
 //! customer or KMS key) is compared with the body's MD5 the same way. Throttling shrinks the
-//! in-flight window and is tried again with growing pauses.
+//! throttled folder's in-flight window (see [`super::prefixes`]) and is tried again with
+//! growing pauses.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -53,7 +54,14 @@ impl S3Store {
     pub(super) async fn get_async(&self, bucket: &str, key: &str) -> Result<Object, StoreError> {
         let mut attempt = 1;
         loop {
+            // A folder S3 throttled is read within its own window as well (its place is
+            // taken first, so that waiting for it holds no place in the store's window).
+            let folder = self.throttled.window(bucket, key);
             let (result, took) = {
+                let _folder_slot = match &folder {
+                    Some(window) => Some(window.acquire().await),
+                    None => None,
+                };
                 let _slot = self.window.acquire().await;
                 let started = Instant::now();
                 (self.get_once(bucket, key).await, started.elapsed())
@@ -61,10 +69,14 @@ impl S3Store {
             match result {
                 Ok(object) => {
                     self.window.succeeded(took);
+                    if let Some(window) = &folder {
+                        window.succeeded(took);
+                    }
                     return Ok(object);
                 }
                 Err(f) if f.retry == Retry::Throttled && attempt < THROTTLED_ATTEMPTS => {
-                    self.window.throttled();
+                    self.window.saw_throttling();
+                    self.throttled.throttled(bucket, key, self.window.limit());
                     tokio::time::sleep(pause(attempt, true)).await;
                 }
                 Err(f) if f.retry == Retry::Transport && attempt < ATTEMPTS => {

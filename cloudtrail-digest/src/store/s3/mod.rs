@@ -8,6 +8,7 @@
 pub(crate) mod bridge;
 mod failure;
 mod get;
+mod prefixes;
 mod store;
 mod window;
 

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::bridge::Bridge;
 use super::failure::store_error;
+use super::prefixes::{in_turn, Throttled};
 use super::window::Window;
 use crate::store::object::{Listing, Object, StoreError, StoreErrorKind};
 use crate::store::object_store::ObjectStore;
@@ -74,6 +75,8 @@ pub struct S3Store {
     pub(super) bridge: Arc<Bridge>,
     pub(super) options: S3Options,
     pub(super) window: Arc<Window>,
+    /// The windows of the folders S3 throttled.
+    pub(super) throttled: Arc<Throttled>,
 }
 
 /// The most pages one listing may take (a hundred million keys): a listing that goes on
@@ -109,6 +112,7 @@ impl S3Store {
             client,
             bridge,
             window: Arc::new(Window::new(options.concurrency)),
+            throttled: Arc::new(Throttled::new(options.concurrency)),
             options,
         }
     }
@@ -202,7 +206,7 @@ impl S3Store {
     /// the permit that holds its body's place, as it arrives.
     fn spawn_requests(
         &self,
-        requests: Vec<(String, String)>,
+        requests: Vec<(usize, String, String)>,
         sender: mpsc::Sender<Arrived>,
     ) -> Option<()> {
         let concurrency = self.options.concurrency.max(1);
@@ -211,8 +215,8 @@ impl S3Store {
         let handle = self.bridge.handle()?.clone();
         let driver = handle.clone();
         driver.spawn(async move {
-            let mut results = futures_util::stream::iter(requests.into_iter().enumerate())
-                .map(|(i, (bucket, key))| {
+            let mut results = futures_util::stream::iter(requests)
+                .map(|(i, bucket, key)| {
                     let (store, bodies) = (Arc::clone(&store), Arc::clone(&bodies));
                     let task = handle.spawn(async move {
                         let permit = bodies.acquire_owned().await.ok();
@@ -286,9 +290,13 @@ impl ObjectStore for S3Store {
         requests: &[(&str, &str)],
         each: &(dyn Fn(usize, Result<Object, StoreError>) + Sync),
     ) {
-        let owned = requests
-            .iter()
-            .map(|(b, k)| ((*b).to_owned(), (*k).to_owned()))
+        // Folders in turn: a folder S3 throttles holds at most its share of the places.
+        let owned = in_turn(requests)
+            .into_iter()
+            .filter_map(|i| {
+                let (b, k) = requests.get(i)?;
+                Some((i, (*b).to_owned(), (*k).to_owned()))
+            })
             .collect();
         let (sender, receiver) = mpsc::channel();
         if self.spawn_requests(owned, sender).is_none() {

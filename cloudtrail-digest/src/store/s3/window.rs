@@ -4,9 +4,11 @@
 //! machine keep up), grows by one per window when they slow down, and halves when S3
 //! throttles (503 `SlowDown`); once S3 has throttled it only grows by one (additive
 //! increase, multiplicative decrease), so that a throttled prefix is read slowly instead of
-//! abandoned, and an unthrottled one at the pace the machine allows.
+//! abandoned, and an unthrottled one at the pace the machine allows. The store has one
+//! window, and each folder S3 throttled one more of its own (see [`super::prefixes`]): a
+//! refusal cuts the folder's window, and only stops the store's from doubling.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,9 @@ pub(super) struct Window {
     in_flight: AtomicUsize,
     successes: AtomicUsize,
     last_cut: Mutex<Option<Instant>>,
+    /// S3 has throttled a request of this window or, for the store's, of any prefix: it
+    /// only grows by one from then on.
+    ever_throttled: AtomicBool,
     latency: Mutex<Latency>,
     freed: Notify,
 }
@@ -63,13 +68,19 @@ const CUT_EVERY: Duration = Duration::from_millis(250);
 impl Window {
     /// A window of at most `max` requests, starting at [`START`] or `max` if lower.
     pub(super) fn new(max: usize) -> Self {
+        Self::starting_at(max, START)
+    }
+
+    /// A window of at most `max` requests, starting at `start` or `max` if lower.
+    pub(super) fn starting_at(max: usize, start: usize) -> Self {
         let max = max.max(1);
         Self {
             max,
-            limit: AtomicUsize::new(START.min(max)),
+            limit: AtomicUsize::new(start.clamp(1, max)),
             in_flight: AtomicUsize::new(0),
             successes: AtomicUsize::new(0),
             last_cut: Mutex::new(None),
+            ever_throttled: AtomicBool::new(false),
             latency: Mutex::new(Latency::default()),
             freed: Notify::new(),
         }
@@ -98,6 +109,7 @@ impl Window {
 
     /// S3 throttled a request: halve the window (once per burst of refusals).
     pub(super) fn throttled(&self) {
+        self.saw_throttling();
         let mut last = self
             .last_cut
             .lock()
@@ -128,11 +140,7 @@ impl Window {
         }
         if self.successes.fetch_add(1, Ordering::AcqRel) + 1 >= limit {
             self.successes.store(0, Ordering::Release);
-            let never_throttled = self
-                .last_cut
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .is_none();
+            let never_throttled = !self.ever_throttled.load(Ordering::Acquire);
             let grown = if holds && never_throttled {
                 limit * 2
             } else {
@@ -143,8 +151,12 @@ impl Window {
         }
     }
 
+    /// S3 throttled a request somewhere: stop doubling, without cutting this window.
+    pub(super) fn saw_throttling(&self) {
+        self.ever_throttled.store(true, Ordering::Release);
+    }
+
     /// The current window.
-    #[cfg(test)]
     pub(super) fn limit(&self) -> usize {
         self.limit.load(Ordering::Acquire)
     }
