@@ -6,6 +6,7 @@
 //! which only stops doubling. One throttled day folder is read slowly; the others are not.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::window::Window;
@@ -18,6 +19,8 @@ const MAX_FOLDERS: usize = 4096;
 #[derive(Debug)]
 pub(super) struct Throttled {
     max: usize,
+    /// Whether any folder was throttled: until then a request looks nothing up.
+    any: AtomicBool,
     folders: Mutex<HashMap<String, Arc<Window>>>,
 }
 
@@ -58,22 +61,24 @@ impl Throttled {
     pub(super) fn new(max: usize) -> Self {
         Self {
             max,
+            any: AtomicBool::new(false),
             folders: Mutex::new(HashMap::new()),
         }
     }
 
     /// The window of the key's folder, if S3 throttled it.
     pub(super) fn window(&self, bucket: &str, key: &str) -> Option<Arc<Window>> {
-        let folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
-        if folders.is_empty() {
+        if !self.any.load(Ordering::Acquire) {
             return None;
         }
+        let folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         folders.get(&folder(bucket, key)).cloned()
     }
 
     /// S3 throttled a request for the key: its folder's window is cut (made at `store_limit`,
     /// the store's window, and cut from there, if it had none).
     pub(super) fn throttled(&self, bucket: &str, key: &str, store_limit: usize) {
+        self.any.store(true, Ordering::Release);
         let window = {
             let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
             if folders.len() >= MAX_FOLDERS {
