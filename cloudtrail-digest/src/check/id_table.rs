@@ -51,7 +51,7 @@ struct Table {
     len: usize,
 }
 
-/// A map from ids to values that never overwrites: see the module's documentation.
+/// A map from ids to values whose `insert` never overwrites: see the module's documentation.
 #[derive(Clone)]
 pub(crate) struct IdTable {
     /// The tables, chosen by the first `split_bits` bits of an id.
