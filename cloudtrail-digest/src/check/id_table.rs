@@ -159,20 +159,23 @@ impl Table {
     }
 
     fn resize(&mut self, slots: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![FREE; slots].into_boxed_slice());
-        self.len = 0;
-        for entry in old.iter().filter(|s| s.value != EMPTY) {
+        let old = std::mem::replace(self, Self::with_slots(slots));
+        for entry in old.entries() {
             self.place(*entry);
         }
     }
 
-    /// A table sized to hold `len` entries at about 3/4 load.
-    fn sized_for(len: usize) -> Self {
-        let slots = (len + len / 3).max(MIN_SLOTS);
+    /// An empty table of `slots` slots.
+    fn with_slots(slots: usize) -> Self {
         Self {
             slots: vec![FREE; slots].into_boxed_slice(),
             len: 0,
         }
+    }
+
+    /// An empty table sized to hold `len` entries at about 3/4 load.
+    fn sized_for(len: usize) -> Self {
+        Self::with_slots((len + len / 3).max(MIN_SLOTS))
     }
 
     fn entries(&self) -> impl Iterator<Item = &Slot> {

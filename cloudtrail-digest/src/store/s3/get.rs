@@ -6,7 +6,7 @@
 //! checksum is transport, not tampering: tried again, then `UNCHECKED`. Where S3 sends no
 //! checksum of its own, a plain `ETag` (the MD5 of a single-part object not encrypted with a
 //! customer or KMS key) is compared with the body's MD5 the same way. Throttling shrinks the
-//! throttled folder's in-flight window (see [`super::prefixes`]) and is tried again with
+//! throttled folder's in-flight window (see [`super::throttled`]) and is tried again with
 //! growing pauses.
 
 use std::collections::BTreeMap;

@@ -8,8 +8,8 @@
 pub(crate) mod bridge;
 mod failure;
 mod get;
-mod prefixes;
 mod store;
+mod throttled;
 mod window;
 
 pub use store::{S3Options, S3Store, Timeouts};

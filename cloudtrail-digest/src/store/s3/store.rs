@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::bridge::Bridge;
 use super::failure::store_error;
-use super::prefixes::{in_turn, Throttled};
+use super::throttled::{in_turn, Throttled};
 use super::window::Window;
 use crate::store::object::{Listing, Object, StoreError, StoreErrorKind};
 use crate::store::object_store::ObjectStore;

@@ -5,7 +5,7 @@
 //! throttles (503 `SlowDown`); once S3 has throttled it only grows by one (additive
 //! increase, multiplicative decrease), so that a throttled prefix is read slowly instead of
 //! abandoned, and an unthrottled one at the pace the machine allows. The store has one
-//! window, and each folder S3 throttled one more of its own (see [`super::prefixes`]): a
+//! window, and each folder S3 throttled one more of its own (see [`super::throttled`]): a
 //! refusal cuts the folder's window, and only stops the store's from doubling.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
